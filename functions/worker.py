@@ -1,0 +1,51 @@
+"""Worker Lambda: drains the punches queue into PostgreSQL (SQS event, ReportBatchItemFailures)."""
+
+import os
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from ponto.config import Settings
+from ponto.store import PunchStore, connector
+from ponto.worker import BatchOutcome, record_batch
+
+settings = Settings.from_env(os.environ)
+logger = Logger(service=settings.service)
+metrics = Metrics(service=settings.service, namespace=settings.metrics_namespace)
+tracer = Tracer(service=settings.service)
+# Module scope: the connection lives across warm invocations of this execution environment.
+store = PunchStore(connector(settings.database, application_name="ponto-worker"))
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    outcome = record_batch(event.get("Records") or [], store, settings.timezone)
+    publish(outcome)
+    return outcome.batch_response()
+
+
+def publish(outcome: BatchOutcome) -> None:
+    metrics.add_metric(name="BatchSize", unit=MetricUnit.Count, value=outcome.size)
+    metrics.add_metric(name="PunchesRecorded", unit=MetricUnit.Count, value=outcome.recorded)
+    metrics.add_metric(name="PunchesDuplicate", unit=MetricUnit.Count, value=outcome.duplicates)
+    metrics.add_metric(name="PunchesRejected", unit=MetricUnit.Count, value=len(outcome.rejected))
+    metrics.add_metric(name="PunchesRetried", unit=MetricUnit.Count, value=len(outcome.unwritten))
+    # One value per batch (its worst case) keeps the EMF line small whatever the batch size.
+    if outcome.lead_times_ms:
+        metrics.add_metric(name="LeadTime", unit=MetricUnit.Milliseconds, value=max(outcome.lead_times_ms))
+    if outcome.punch_ages_ms:
+        metrics.add_metric(name="PunchAge", unit=MetricUnit.Milliseconds, value=max(outcome.punch_ages_ms))
+    for message_id, reason in outcome.rejected.items():
+        logger.warning("punch rejected; it goes to the DLQ", message_id=message_id, reason=reason)
+    logger.info(
+        "batch done",
+        size=outcome.size,
+        recorded=outcome.recorded,
+        duplicates=outcome.duplicates,
+        rejected=len(outcome.rejected),
+        retried=len(outcome.unwritten),
+    )

@@ -1,0 +1,1 @@
+"""Ponto: a storage-first serverless punch clock."""

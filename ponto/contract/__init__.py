@@ -1,0 +1,86 @@
+"""The API contract, loaded from ``openapi.json`` beside this file.
+
+The same file is the RestApi body of the deployed stack (serverless.yml inlines it) and what the
+local gateway serves; the worker validates queued bodies with the very schema the gateway applies.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import fastjsonschema
+
+from ponto.errors import InvalidPunchError
+
+PUNCHES_PATH = "/punches"
+JSON_MEDIA_TYPE = "application/json"
+
+Validator = Callable[[Any], Any]
+
+
+@dataclass(frozen=True)
+class Contract:
+    document: Mapping[str, Any]
+    punch_schema: Mapping[str, Any]
+    _validate_punch: Validator
+    _validate_v1: Validator
+    _validate_legacy: Validator
+
+    @property
+    def post_punch(self) -> Mapping[str, Any]:
+        operation: Mapping[str, Any] = self.document["paths"][PUNCHES_PATH]["post"]
+        return operation
+
+    @property
+    def integration(self) -> Mapping[str, Any]:
+        integration: Mapping[str, Any] = self.post_punch["x-amazon-apigateway-integration"]
+        return integration
+
+    @property
+    def gateway_responses(self) -> Mapping[str, Any]:
+        responses: Mapping[str, Any] = self.document["x-amazon-apigateway-gateway-responses"]
+        return responses
+
+    def validate_punch(self, body: Any) -> None:
+        """Apply the gateway's request schema; raise InvalidPunchError with the reason."""
+        try:
+            self._validate_punch(body)
+        except fastjsonschema.JsonSchemaException:
+            # The oneOf failure alone says only "no branch matched"; validating the branch the body
+            # was meant for (legacy bodies carry usuarioId/ponto) gives a reason a client can act on.
+            branch = self._validate_legacy if _looks_legacy(body) else self._validate_v1
+            try:
+                branch(body)
+            except fastjsonschema.JsonSchemaValueException as branch_error:
+                raise InvalidPunchError(branch_error.message) from None
+            raise InvalidPunchError("data must match exactly one punch format") from None
+
+
+def _looks_legacy(body: Any) -> bool:
+    return isinstance(body, dict) and ("usuarioId" in body or "ponto" in body)
+
+
+def _compile(schema: Mapping[str, Any]) -> Validator:
+    draft4 = {"$schema": "http://json-schema.org/draft-04/schema#", **schema}
+    validator: Validator = fastjsonschema.compile(draft4)
+    return validator
+
+
+@cache
+def load_contract() -> Contract:
+    text = resources.files("ponto.contract").joinpath("openapi.json").read_text(encoding="utf-8")
+    document = json.loads(text)
+    schema = document["components"]["schemas"]["Punch"]
+    v1, legacy = schema["oneOf"]
+    return Contract(
+        document=document,
+        punch_schema=schema,
+        _validate_punch=_compile(schema),
+        _validate_v1=_compile(v1),
+        _validate_legacy=_compile(legacy),
+    )

@@ -1,0 +1,28 @@
+"""The few error classes of Ponto; each says how the pipeline treats it."""
+
+
+class PontoError(Exception):
+    """Base of every error raised on purpose by Ponto."""
+
+
+class ConfigError(PontoError):
+    """The environment does not describe a usable configuration (raised at cold start)."""
+
+
+class InvalidPunchError(PontoError):
+    """A queued record that can never be recorded: bad JSON or a schema violation.
+
+    The worker reports it as a batch item failure, so it reaches the dead-letter queue.
+    """
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class StoreError(PontoError):
+    """The database could not record a batch; the batch's records are retried later."""
+
+
+class RowRejectedError(StoreError):
+    """The database refused a row's data (a constraint or a value out of range), not its own state."""

@@ -1,0 +1,94 @@
+"""Draining a batch of queued punches into the store: the core of the worker Lambda."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from typing import Any, Protocol
+
+from ponto.errors import InvalidPunchError, RowRejectedError, StoreError
+from ponto.punch import Punch, QueuedMessage, parse_punch
+from ponto.store import WriteResult
+
+logger = logging.getLogger(__name__)
+
+
+class PunchWriter(Protocol):
+    def record(self, punches: Sequence[Punch]) -> WriteResult: ...
+
+
+@dataclass
+class BatchOutcome:
+    size: int = 0
+    recorded: int = 0
+    duplicates: int = 0
+    rejected: dict[str, str] = field(default_factory=dict)  # message id -> reason (goes to the DLQ)
+    unwritten: list[str] = field(default_factory=list)  # message ids the store failed (retried)
+    lead_times_ms: list[float] = field(default_factory=list)  # written_at - received_at, new rows
+    punch_ages_ms: list[float] = field(default_factory=list)  # written_at - punched_at, new rows
+
+    @property
+    def failed_message_ids(self) -> list[str]:
+        return [*self.rejected, *self.unwritten]
+
+    def batch_response(self) -> dict[str, list[dict[str, str]]]:
+        """The partial batch response of an SQS event source with ReportBatchItemFailures."""
+        return {"batchItemFailures": [{"itemIdentifier": mid} for mid in self.failed_message_ids]}
+
+
+def record_batch(records: Iterable[Mapping[str, Any]], store: PunchWriter, local_tz: tzinfo) -> BatchOutcome:
+    """Parse every SQS record, write the valid punches in one bulk idempotent write.
+
+    Invalid records are reported as failures (they end in the DLQ) and never block the valid ones;
+    if the store fails, every valid record is reported as failed, so it comes back later.
+    """
+    outcome = BatchOutcome()
+    punches: list[Punch] = []
+    for record in records:
+        outcome.size += 1
+        message = QueuedMessage.from_sqs_record(record)
+        try:
+            punches.append(parse_punch(message, local_tz))
+        except InvalidPunchError as exc:
+            outcome.rejected[message.message_id] = exc.reason
+    if not punches:
+        return outcome
+    try:
+        _account(outcome, punches, store.record(punches))
+    except RowRejectedError:
+        logger.warning("the database refused a row; writing the batch's punches one by one")
+        for punch in punches:
+            _record_alone(outcome, punch, store)
+    except StoreError:
+        logger.exception("could not record a batch of %d punches; they will be retried", len(punches))
+        outcome.unwritten.extend(p.message_id for p in punches)
+    return outcome
+
+
+def _record_alone(outcome: BatchOutcome, punch: Punch, store: PunchWriter) -> None:
+    try:
+        _account(outcome, [punch], store.record([punch]))
+    except RowRejectedError as exc:
+        outcome.rejected[punch.message_id] = f"refused by the database: {type(exc.__cause__).__name__}"
+    except StoreError:
+        logger.exception("could not record punch %s; it will be retried", punch.punch_id)
+        outcome.unwritten.append(punch.message_id)
+
+
+def _account(outcome: BatchOutcome, punches: Sequence[Punch], result: WriteResult) -> None:
+    new = set(result.inserted)
+    for punch in punches:
+        if punch.punch_id not in new:
+            outcome.duplicates += 1
+            continue
+        new.discard(punch.punch_id)  # a second copy in the same batch is a duplicate
+        outcome.recorded += 1
+        outcome.punch_ages_ms.append(_ms(result.written_at, punch.punched_at))
+        if punch.received_at is not None:
+            outcome.lead_times_ms.append(_ms(result.written_at, punch.received_at))
+
+
+def _ms(later: datetime, earlier: datetime) -> float:
+    return (later - earlier).total_seconds() * 1000

@@ -1,0 +1,90 @@
+"""Builders for SQS records, Lambda events and contexts: one place for every tier's test data."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:ponto-test-punches"
+
+
+def v1_body(**overrides: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "punch_id": str(uuid.uuid4()),
+        "employee_id": "emp-0001",
+        "punched_at": "2026-11-22T08:00:03-03:00",
+        "kind": "in",
+        "device_id": "kiosk-lobby-1",
+        "location": {"lat": -23.5505, "lon": -46.6333, "accuracy_m": 12.5},
+    }
+    body.update(overrides)
+    return {key: value for key, value in body.items() if value is not None}
+
+
+def legacy_body(usuario_id: int = 42, ponto: str = "2026-11-22 08:00:03") -> dict[str, Any]:
+    return {"usuarioId": usuario_id, "ponto": ponto}
+
+
+def sqs_record(
+    body: dict[str, Any] | str,
+    *,
+    message_id: str | None = None,
+    request_id: str | None = None,
+    received_at_ms: int = 1_795_000_000_000,
+    source_ip: str = "127.0.0.1",
+    api_key_id: str = "local-key",
+) -> dict[str, Any]:
+    """An SQS record as the Lambda event source mapping delivers it, after the gateway's mapping."""
+    attributes = {
+        "requestId": request_id or str(uuid.uuid4()),
+        "receivedAt": str(received_at_ms),
+        "sourceIp": source_ip,
+        "apiKeyId": api_key_id,
+    }
+    return {
+        "messageId": message_id or str(uuid.uuid4()),
+        "receiptHandle": "handle-" + uuid.uuid4().hex,
+        "body": body if isinstance(body, str) else json.dumps(body),
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": str(received_at_ms),
+            "SenderId": "AIDAEXAMPLE",
+            "ApproximateFirstReceiveTimestamp": str(received_at_ms + 5),
+        },
+        "messageAttributes": {
+            name: {
+                "stringValue": value,
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": "Number" if name == "receivedAt" else "String",
+            }
+            for name, value in attributes.items()
+        },
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": QUEUE_ARN,
+        "awsRegion": "us-east-1",
+    }
+
+
+def sqs_event(records: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"Records": records}
+
+
+@dataclass
+class LambdaContextStub:
+    """The attributes of a Lambda context that Powertools reads."""
+
+    function_name: str = "ponto-test-worker"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:ponto-test-worker"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+def failed_ids(response: dict[str, Any]) -> set[str]:
+    return {item["itemIdentifier"] for item in response["batchItemFailures"]}

@@ -1,0 +1,93 @@
+"""A real PostgreSQL for the integration tier: pgserver in a temporary directory.
+
+Set PONTO_TEST_DATABASE_URL to run the tier against another server instead (its `punches` table
+is truncated between tests).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import psycopg2
+import pytest
+
+from ponto import migrations
+from ponto.serverless_config import function_handler
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    given = os.environ.get("PONTO_TEST_DATABASE_URL")
+    if given:
+        yield given
+        return
+    import pgserver
+
+    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")  # type: ignore[attr-defined]
+    try:
+        yield server.get_uri()
+    finally:
+        server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url: str) -> str:
+    conn = psycopg2.connect(database_url)
+    try:
+        migrations.apply(conn)
+    finally:
+        conn.close()
+    return database_url
+
+
+@pytest.fixture
+def db(migrated: str) -> Iterator[Any]:
+    """An autocommit connection to the migrated database, with an empty punches table."""
+    conn = psycopg2.connect(migrated)
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("TRUNCATE punches")
+    yield conn
+    conn.close()
+
+
+def import_handler(name: str, env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Callable[..., Any]:
+    """Import, fresh, the handler serverless.yml names for function `name`, under `env`."""
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    path, _, attribute = function_handler(name).rpartition(".")
+    module_name = path.replace("/", ".")
+    sys.modules.pop(module_name, None)
+    module: ModuleType = importlib.import_module(module_name)
+    handler: Callable[..., Any] = getattr(module, attribute)
+    return handler
+
+
+@pytest.fixture
+def worker_env(migrated: str) -> dict[str, str]:
+    return {
+        "PONTO_DATABASE_URL": migrated,
+        "POWERTOOLS_SERVICE_NAME": "ponto",
+        "POWERTOOLS_METRICS_NAMESPACE": "PontoTest",
+        "PONTO_TIMEZONE": "America/Sao_Paulo",
+    }
+
+
+@pytest.fixture
+def worker(
+    worker_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, db: Any
+) -> Iterator[Callable[..., Any]]:
+    handler = import_handler("worker", worker_env, monkeypatch)
+    yield handler
+    sys.modules[handler.__module__].store.close()
+
+
+@pytest.fixture
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[2]

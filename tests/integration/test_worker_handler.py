@@ -1,0 +1,152 @@
+"""The worker handler named in serverless.yml, end to end on a real PostgreSQL."""
+
+from __future__ import annotations
+
+import json
+import random
+import sys
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from tests.events import LambdaContextStub, failed_ids, legacy_body, sqs_event, sqs_record, v1_body
+from tests.integration.conftest import import_handler
+
+pytestmark = pytest.mark.integration
+
+Handler = Callable[..., dict[str, Any]]
+
+
+def rows(db: Any, sql: str = "SELECT count(*) FROM punches", *params: Any) -> Any:
+    with db.cursor() as cur:
+        cur.execute(sql, params)
+        return cur.fetchall()
+
+
+def count(db: Any) -> int:
+    return int(rows(db)[0][0])
+
+
+def test_a_mixed_batch_of_1000_delivered_twice_records_each_punch_once(worker: Handler, db: Any) -> None:
+    # Given 1,000 records: v1 punches (some resent by the clock), legacy punches, invalid JSON
+    # and schema violations, shuffled
+    rng = random.Random(7)
+    valid_v1 = [sqs_record(v1_body(employee_id=f"emp-{i % 50}")) for i in range(600)]
+    resent = [sqs_record(json.loads(rng.choice(valid_v1)["body"])) for _ in range(100)]
+    legacy = [
+        sqs_record(legacy_body(usuario_id=i, ponto=f"2026-11-22 08:{i % 60:02d}:00")) for i in range(200)
+    ]
+    invalid_json = [sqs_record('{"employee_id": "e", "punched_at": ') for _ in range(50)]
+    violations = [sqs_record(v1_body(kind="almoço")) for _ in range(25)] + [
+        sqs_record({"mensagem": "Hello"}) for _ in range(25)
+    ]
+    records = valid_v1 + resent + legacy + invalid_json + violations
+    rng.shuffle(records)
+    assert len(records) == 1000
+    invalid_ids = {r["messageId"] for r in invalid_json + violations}
+
+    # When the batch is delivered, then redelivered (SQS is at least once)
+    first = worker(sqs_event(records), LambdaContextStub())
+    second = worker(sqs_event(records), LambdaContextStub())
+
+    # Then each distinct valid punch is one row, and exactly the invalid records failed, both times
+    assert count(db) == 600 + 200
+    assert failed_ids(first) == failed_ids(second) == invalid_ids
+    assert rows(db, "SELECT count(*) FROM punches WHERE format = 'legacy'")[0][0] == 200
+
+
+def test_rows_hold_the_normalised_punch_and_the_raw_body(worker: Handler, db: Any) -> None:
+    body = v1_body(punched_at="2026-11-22T08:00:03.25-03:00")
+    record = sqs_record(body, request_id="req-9", received_at_ms=1_795_000_000_000, source_ip="192.0.2.1")
+    assert worker(sqs_event([record]), LambdaContextStub()) == {"batchItemFailures": []}
+    (row,) = rows(
+        db,
+        "SELECT punch_id, employee_id, punched_at AT TIME ZONE 'UTC', kind, device_id, location, format,"
+        " request_id, message_id, source_ip, api_key_id, extract(epoch FROM received_at), raw,"
+        " recorded_at > received_at FROM punches",
+    )
+    assert row[0] == body["punch_id"] and row[1] == "emp-0001"
+    assert row[2].isoformat() == "2026-11-22T11:00:03.250000"
+    assert row[3:7] == ("in", "kiosk-lobby-1", body["location"], "v1")
+    assert row[7:11] == ("req-9", record["messageId"], "192.0.2.1", "local-key")
+    assert float(row[11]) == 1_795_000_000.0
+    assert row[12] == body
+    assert row[13] is True
+
+
+def test_a_legacy_record_is_read_in_the_configured_time_zone(worker: Handler, db: Any) -> None:
+    worker(
+        sqs_event([sqs_record(legacy_body(7, "2026-11-22 08:00:00"), request_id="r-7")]), LambdaContextStub()
+    )
+    assert rows(db, "SELECT employee_id, punch_id, punched_at AT TIME ZONE 'UTC' FROM punches")[0][:2] == (
+        "7",
+        "r-7",
+    )
+    assert rows(db, "SELECT extract(hour FROM punched_at AT TIME ZONE 'UTC') FROM punches")[0][0] == 11
+
+
+def test_sql_looking_strings_are_stored_as_data(worker: Handler, db: Any) -> None:
+    nasty = "x'); DROP TABLE punches; --"
+    record = sqs_record(
+        v1_body(punch_id=None), request_id=nasty, source_ip="1' OR '1'='1", api_key_id='";\\N'
+    )
+    poison = sqs_record({"employee_id": nasty, "punched_at": "2026-11-22T08:00:00Z"})
+    response = worker(sqs_event([record, poison]), LambdaContextStub())
+    assert failed_ids(response) == {poison["messageId"]}
+    assert rows(db, "SELECT punch_id, source_ip, api_key_id FROM punches") == [
+        (nasty, "1' OR '1'='1", '";\\N')
+    ]
+
+
+def test_a_dropped_connection_is_replaced(worker: Handler, db: Any) -> None:
+    worker(sqs_event([sqs_record(v1_body())]), LambdaContextStub())
+    # The database drops the worker's connection while the execution environment is frozen
+    assert rows(db, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE application_name = 'ponto-worker'")[0][0] == 1  # fmt: skip
+    response = worker(sqs_event([sqs_record(v1_body())]), LambdaContextStub())
+    assert response == {"batchItemFailures": []}
+    assert count(db) == 2
+
+
+def test_an_unreachable_database_fails_every_record(
+    worker_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, db: Any, tmp_path: Any
+) -> None:
+    env = {
+        **worker_env,
+        "PONTO_DATABASE_URL": f"postgresql://postgres@/postgres?host={tmp_path}&connect_timeout=2",
+    }
+    handler = import_handler("worker", env, monkeypatch)
+    records = [sqs_record(v1_body()), sqs_record(legacy_body()), sqs_record("nope")]
+    response = handler(sqs_event(records), LambdaContextStub())
+    assert failed_ids(response) == {r["messageId"] for r in records}
+    assert count(db) == 0
+
+
+def test_the_worker_emits_its_metrics(worker: Handler, db: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    body = v1_body()
+    worker(sqs_event([sqs_record(body), sqs_record(body), sqs_record("{")]), LambdaContextStub())
+    emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    assert len(emf) == 1
+    metric = emf[0]
+    assert metric["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "PontoTest"
+    values = {
+        name: metric[name] for name in ("BatchSize", "PunchesRecorded", "PunchesDuplicate", "PunchesRejected")
+    }
+    assert values == {
+        "BatchSize": [3.0],
+        "PunchesRecorded": [1.0],
+        "PunchesDuplicate": [1.0],
+        "PunchesRejected": [1.0],
+    }
+    assert metric["LeadTime"][0] >= 0 and "PunchAge" in metric
+
+
+def test_the_connection_is_reused_across_invocations(worker: Handler, db: Any) -> None:
+    store = sys.modules[worker.__module__].store
+    worker(sqs_event([sqs_record(v1_body())]), LambdaContextStub())
+    first = store._conn
+    worker(sqs_event([sqs_record(v1_body())]), LambdaContextStub())
+    assert store._conn is first and first is not None and not first.closed
+    assert str(uuid.UUID(rows(db, "SELECT punch_id FROM punches LIMIT 1")[0][0]))

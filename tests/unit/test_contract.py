@@ -1,0 +1,85 @@
+"""The request schema, as the gateway and the worker both apply it."""
+
+import json
+from typing import Any
+
+import pytest
+
+from ponto.contract import load_contract
+from ponto.errors import InvalidPunchError
+from tests.events import legacy_body, v1_body
+
+contract = load_contract()
+
+VALID = {
+    "v1 full": v1_body(),
+    "v1 minimal": {"employee_id": "e", "punched_at": "2026-11-22T08:00:03Z"},
+    "v1 fraction and +offset": v1_body(punched_at="2026-11-22T08:00:03.123456789+05:30"),
+    "v1 break kinds": v1_body(kind="break_start"),
+    "v1 location without accuracy": v1_body(location={"lat": 90, "lon": -180}),
+    "v1 64-char ids": v1_body(employee_id="a" * 64, device_id="d" * 64),
+    "legacy space time": legacy_body(),
+    "legacy RFC 3339": legacy_body(ponto="2026-11-22T08:00:03-03:00"),
+    "legacy negative id": legacy_body(usuario_id=-1),
+}
+
+INVALID: dict[str, tuple[Any, str]] = {
+    "not an object": ([v1_body()], "must be object"),
+    "a string": ("punch", "must be object"),
+    "empty object": ({}, "must contain"),
+    "missing employee_id": ({"punched_at": "2026-11-22T08:00:03Z"}, "employee_id"),
+    "missing punched_at": ({"employee_id": "e"}, "punched_at"),
+    "extra property": (v1_body(mensagem="oi"), "must not contain"),
+    "punch_id not a uuid": (v1_body(punch_id="123"), "punch_id"),
+    "employee_id empty": (v1_body(employee_id=""), "employee_id"),
+    "employee_id too long": (v1_body(employee_id="a" * 65), "employee_id"),
+    "employee_id with quote": (v1_body(employee_id="x'; DROP TABLE punches;--"), "employee_id"),
+    "employee_id trailing newline": (v1_body(employee_id="e1\n"), "employee_id"),
+    "employee_id a number": (v1_body(employee_id=7), "employee_id"),
+    "punched_at without offset": (v1_body(punched_at="2026-11-22T08:00:03"), "punched_at"),
+    "punched_at with a space": (v1_body(punched_at="2026-11-22 08:00:03Z"), "punched_at"),
+    "punched_at month 13": (v1_body(punched_at="2026-13-22T08:00:03Z"), "punched_at"),
+    "punched_at hour 24": (v1_body(punched_at="2026-11-22T24:00:03Z"), "punched_at"),
+    "kind unknown": (v1_body(kind="lunch"), "kind"),
+    "device_id too long": (v1_body(device_id="d" * 65), "device_id"),
+    "lat out of range": (v1_body(location={"lat": 91, "lon": 0}), "lat"),
+    "lon out of range": (v1_body(location={"lat": 0, "lon": -180.5}), "lon"),
+    "accuracy negative": (v1_body(location={"lat": 0, "lon": 0, "accuracy_m": -1}), "accuracy_m"),
+    "location missing lon": (v1_body(location={"lat": 0}), "location"),
+    "location extra": (v1_body(location={"lat": 0, "lon": 0, "alt": 3}), "location"),
+    "legacy id as string": ({"usuarioId": "42", "ponto": "2026-11-22 08:00:03"}, "usuarioId"),
+    "legacy id fractional": ({"usuarioId": 4.2, "ponto": "2026-11-22 08:00:03"}, "usuarioId"),
+    "legacy missing ponto": ({"usuarioId": 42}, "ponto"),
+    "legacy bad ponto": ({"usuarioId": 42, "ponto": "22/11/2026 08:00"}, "ponto"),
+    "the reference's plan body": ({"mensagem": "Hello"}, "must contain"),
+    "v1 and legacy mixed": ({**legacy_body(), "employee_id": "e"}, "must not contain"),
+}
+
+
+@pytest.mark.parametrize("body", VALID.values(), ids=VALID.keys())
+def test_valid_bodies_pass(body: Any) -> None:
+    contract.validate_punch(body)
+
+
+@pytest.mark.parametrize(("body", "reason"), INVALID.values(), ids=INVALID.keys())
+def test_invalid_bodies_fail_with_the_reason(body: Any, reason: str) -> None:
+    with pytest.raises(InvalidPunchError) as caught:
+        contract.validate_punch(body)
+    assert reason in caught.value.reason
+
+
+def test_the_schema_is_draft_4_without_format_keywords() -> None:
+    # API Gateway applies draft 4 and ignores "format", so date-times must be patterns.
+    schema = contract.punch_schema
+    assert schema["$schema"] == "http://json-schema.org/draft-04/schema#"
+    assert '"format"' not in json.dumps(schema)
+
+
+def test_the_gateway_integration_keeps_the_raw_body_and_the_four_attributes() -> None:
+    template = contract.integration["requestTemplates"]["application/json"]
+    assert "MessageBody=$util.urlEncode($input.body)" in template
+    for name in ("requestId", "receivedAt", "sourceIp", "apiKeyId"):
+        assert f"Name={name}&" in template
+    assert contract.integration["passthroughBehavior"] == "never"
+    statuses = {r["statusCode"] for r in contract.gateway_responses.values() if "statusCode" in r}
+    assert {400, 403, 415, 429} <= statuses

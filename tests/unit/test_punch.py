@@ -1,0 +1,94 @@
+"""Parsing a queued record into a normalised punch."""
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ponto.errors import InvalidPunchError
+from ponto.punch import Punch, QueuedMessage, parse_punch, parse_timestamp
+from tests.events import legacy_body, sqs_record, v1_body
+
+SAO_PAULO = ZoneInfo("America/Sao_Paulo")
+
+
+def parse(record: dict[str, Any]) -> Punch:
+    return parse_punch(QueuedMessage.from_sqs_record(record), SAO_PAULO)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-11-22T08:00:03-03:00", datetime(2026, 11, 22, 11, 0, 3, tzinfo=UTC)),
+        ("2026-11-22T11:00:03Z", datetime(2026, 11, 22, 11, 0, 3, tzinfo=UTC)),
+        ("2026-11-22T16:30:03.5+05:30", datetime(2026, 11, 22, 11, 0, 3, 500000, tzinfo=UTC)),
+        ("2026-11-22T11:00:03.123456789Z", datetime(2026, 11, 22, 11, 0, 3, 123456, tzinfo=UTC)),
+        ("2026-12-31T23:59:60Z", datetime(2027, 1, 1, 0, 0, 0, tzinfo=UTC)),
+        # Legacy times without an offset are read in the configured zone (São Paulo: UTC-3).
+        ("2026-11-22 08:00:03", datetime(2026, 11, 22, 11, 0, 3, tzinfo=UTC)),
+        # ... with its historical daylight saving time (UTC-2 in January 2018).
+        ("2018-01-15 08:00:00", datetime(2018, 1, 15, 10, 0, 0, tzinfo=UTC)),
+    ],
+)
+def test_timestamps_are_normalised_to_utc(text: str, expected: datetime) -> None:
+    parsed = parse_timestamp(text, SAO_PAULO)
+    assert parsed == expected
+    assert parsed.utcoffset() is not None and parsed.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("text", ["2026-02-30T08:00:00Z", "0001-01-01T00:00:00+14:00", "yesterday"])
+def test_impossible_timestamps_are_invalid(text: str) -> None:
+    with pytest.raises(InvalidPunchError):
+        parse_timestamp(text, SAO_PAULO)
+
+
+def test_a_v1_punch_keeps_its_fields_its_raw_body_and_the_gateway_attributes() -> None:
+    body = v1_body(punch_id="6F9619FF-8B86-D011-B42D-00C04FC964FF")
+    record = sqs_record(body, request_id="req-1", received_at_ms=1_795_000_000_000, source_ip="10.0.0.9")
+    punch = parse(record)
+    assert punch.punch_id == "6f9619ff-8b86-d011-b42d-00c04fc964ff"  # one spelling per UUID
+    assert punch.employee_id == "emp-0001"
+    assert punch.punched_at == datetime(2026, 11, 22, 11, 0, 3, tzinfo=UTC)
+    assert (punch.kind, punch.device_id, punch.format) == ("in", "kiosk-lobby-1", "v1")
+    assert punch.location == {"lat": -23.5505, "lon": -46.6333, "accuracy_m": 12.5}
+    assert (punch.request_id, punch.source_ip, punch.api_key_id) == ("req-1", "10.0.0.9", "local-key")
+    assert punch.received_at == datetime.fromtimestamp(1_795_000_000, tz=UTC)
+    assert punch.message_id == record["messageId"]
+    assert json.loads(punch.raw) == body
+
+
+def test_without_a_punch_id_the_request_id_is_the_identity() -> None:
+    punch = parse(sqs_record(v1_body(punch_id=None), request_id="req-7"))
+    assert punch.punch_id == "req-7"
+
+
+def test_without_gateway_attributes_the_message_id_is_the_identity() -> None:
+    record = sqs_record(v1_body(punch_id=None), message_id="msg-1")
+    record["messageAttributes"] = {}
+    punch = parse(record)
+    assert (punch.punch_id, punch.request_id, punch.received_at) == ("msg-1", None, None)
+
+
+def test_a_legacy_punch_becomes_an_employee_text_id_and_a_utc_time() -> None:
+    punch = parse(sqs_record(legacy_body(usuario_id=42, ponto="2026-11-22 08:00:03"), request_id="r"))
+    assert (punch.employee_id, punch.format, punch.kind, punch.punch_id) == ("42", "legacy", None, "r")
+    assert punch.punched_at == datetime(2026, 11, 22, 11, 0, 3, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("body", "reason"),
+    [
+        ("{not json", "not valid JSON"),
+        ("", "not valid JSON"),
+        ('{"employee_id": "e", "punched_at": NaN}', "not valid JSON"),
+        ("[" * 100_000, "not valid JSON"),
+        (json.dumps({"employee_id": "e"}), "punched_at"),
+        (json.dumps(v1_body(punched_at="2026-02-30T08:00:00Z")), "not a valid date-time"),
+    ],
+)
+def test_records_that_can_never_be_punches_are_invalid(body: str, reason: str) -> None:
+    with pytest.raises(InvalidPunchError) as caught:
+        parse(sqs_record(body))
+    assert reason in caught.value.reason
