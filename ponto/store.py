@@ -29,8 +29,7 @@ _COLUMN_LIST = ", ".join(COLUMNS)
 # One bulk, idempotent write per batch: COPY the batch into a per-connection staging table, then
 # insert what is new. A punch id seen before (in this batch or an earlier one) adds no row.
 _CREATE_STAGING = (
-    "CREATE TEMP TABLE punches_incoming ON COMMIT DELETE ROWS AS "
-    f"SELECT {_COLUMN_LIST} FROM punches WITH NO DATA"
+    f"CREATE TEMP TABLE punches_incoming ON COMMIT DELETE ROWS AS SELECT {_COLUMN_LIST} FROM punches WITH NO DATA"
 )
 _COPY_STAGING = f"COPY punches_incoming ({_COLUMN_LIST}) FROM STDIN WITH (FORMAT csv)"
 _INSERT_NEW = (

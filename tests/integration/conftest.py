@@ -80,9 +80,7 @@ def worker_env(migrated: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def worker(
-    worker_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, db: Any
-) -> Iterator[Callable[..., Any]]:
+def worker(worker_env: dict[str, str], monkeypatch: pytest.MonkeyPatch, db: Any) -> Iterator[Callable[..., Any]]:
     handler = import_handler("worker", worker_env, monkeypatch)
     yield handler
     sys.modules[handler.__module__].store.close()

@@ -35,9 +35,7 @@ def test_a_mixed_batch_of_1000_delivered_twice_records_each_punch_once(worker: H
     rng = random.Random(7)
     valid_v1 = [sqs_record(v1_body(employee_id=f"emp-{i % 50}")) for i in range(600)]
     resent = [sqs_record(json.loads(rng.choice(valid_v1)["body"])) for _ in range(100)]
-    legacy = [
-        sqs_record(legacy_body(usuario_id=i, ponto=f"2026-11-22 08:{i % 60:02d}:00")) for i in range(200)
-    ]
+    legacy = [sqs_record(legacy_body(usuario_id=i, ponto=f"2026-11-22 08:{i % 60:02d}:00")) for i in range(200)]
     invalid_json = [sqs_record('{"employee_id": "e", "punched_at": ') for _ in range(50)]
     violations = [sqs_record(v1_body(kind="almoço")) for _ in range(25)] + [
         sqs_record({"mensagem": "Hello"}) for _ in range(25)
@@ -77,9 +75,7 @@ def test_rows_hold_the_normalised_punch_and_the_raw_body(worker: Handler, db: An
 
 
 def test_a_legacy_record_is_read_in_the_configured_time_zone(worker: Handler, db: Any) -> None:
-    worker(
-        sqs_event([sqs_record(legacy_body(7, "2026-11-22 08:00:00"), request_id="r-7")]), LambdaContextStub()
-    )
+    worker(sqs_event([sqs_record(legacy_body(7, "2026-11-22 08:00:00"), request_id="r-7")]), LambdaContextStub())
     assert rows(db, "SELECT employee_id, punch_id, punched_at AT TIME ZONE 'UTC' FROM punches")[0][:2] == (
         "7",
         "r-7",
@@ -89,15 +85,11 @@ def test_a_legacy_record_is_read_in_the_configured_time_zone(worker: Handler, db
 
 def test_sql_looking_strings_are_stored_as_data(worker: Handler, db: Any) -> None:
     nasty = "x'); DROP TABLE punches; --"
-    record = sqs_record(
-        v1_body(punch_id=None), request_id=nasty, source_ip="1' OR '1'='1", api_key_id='";\\N'
-    )
+    record = sqs_record(v1_body(punch_id=None), request_id=nasty, source_ip="1' OR '1'='1", api_key_id='";\\N')
     poison = sqs_record({"employee_id": nasty, "punched_at": "2026-11-22T08:00:00Z"})
     response = worker(sqs_event([record, poison]), LambdaContextStub())
     assert failed_ids(response) == {poison["messageId"]}
-    assert rows(db, "SELECT punch_id, source_ip, api_key_id FROM punches") == [
-        (nasty, "1' OR '1'='1", '";\\N')
-    ]
+    assert rows(db, "SELECT punch_id, source_ip, api_key_id FROM punches") == [(nasty, "1' OR '1'='1", '";\\N')]
 
 
 def test_a_dropped_connection_is_replaced(worker: Handler, db: Any) -> None:
@@ -131,9 +123,7 @@ def test_the_worker_emits_its_metrics(worker: Handler, db: Any, capsys: pytest.C
     assert len(emf) == 1
     metric = emf[0]
     assert metric["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "PontoTest"
-    values = {
-        name: metric[name] for name in ("BatchSize", "PunchesRecorded", "PunchesDuplicate", "PunchesRejected")
-    }
+    values = {name: metric[name] for name in ("BatchSize", "PunchesRecorded", "PunchesDuplicate", "PunchesRejected")}
     assert values == {
         "BatchSize": [3.0],
         "PunchesRecorded": [1.0],

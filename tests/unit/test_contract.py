@@ -81,5 +81,5 @@ def test_the_gateway_integration_keeps_the_raw_body_and_the_four_attributes() ->
     for name in ("requestId", "receivedAt", "sourceIp", "apiKeyId"):
         assert f"Name={name}&" in template
     assert contract.integration["passthroughBehavior"] == "never"
-    statuses = {r["statusCode"] for r in contract.gateway_responses.values() if "statusCode" in r}
+    statuses = {int(r["statusCode"]) for r in contract.gateway_responses.values() if "statusCode" in r}
     assert {400, 403, 415, 429} <= statuses

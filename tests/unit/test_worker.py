@@ -110,6 +110,4 @@ def test_lead_time_and_punch_age_are_measured_for_new_rows_only() -> None:
 
 def test_the_batch_response_lists_rejected_then_unwritten() -> None:
     outcome = BatchOutcome(rejected={"a": "bad"}, unwritten=["b"])
-    assert outcome.batch_response() == {
-        "batchItemFailures": [{"itemIdentifier": "a"}, {"itemIdentifier": "b"}]
-    }
+    assert outcome.batch_response() == {"batchItemFailures": [{"itemIdentifier": "a"}, {"itemIdentifier": "b"}]}

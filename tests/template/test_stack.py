@@ -1,0 +1,566 @@
+"""The packaged CloudFormation template: what the deployed stack will be, checked without AWS."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import ROOT, STAGE, Packaged
+
+pytestmark = [pytest.mark.template, pytest.mark.slow]
+
+MAX_ZIP_BYTES = 5 * 1024 * 1024  # 5 MB (MiB, as Lambda counts)
+SQS_MAX_RETENTION = 1_209_600  # 14 days
+
+
+def ref(name: str) -> dict[str, str]:
+    return {"Ref": name}
+
+
+def getatt(name: str, attribute: str) -> dict[str, list[str]]:
+    return {"Fn::GetAtt": [name, attribute]}
+
+
+def walk(node: Any, path: str = "") -> Iterator[tuple[str, Any, Any]]:
+    """Yield (path, key, value) for every mapping entry in a JSON document."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield f"{path}/{key}", key, value
+            yield from walk(value, f"{path}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            yield from walk(value, f"{path}[{index}]")
+
+
+def refers_to(node: Any, logical_id: str) -> bool:
+    """True if node contains a Ref / Fn::GetAtt to logical_id."""
+    for _path, key, value in walk(node):
+        if key == "Ref" and value == logical_id:
+            return True
+        if key == "Fn::GetAtt" and isinstance(value, list) and value and value[0] == logical_id:
+            return True
+    return False
+
+
+def statements(policy_document: dict[str, Any]) -> list[dict[str, Any]]:
+    found = policy_document["Statement"]
+    return found if isinstance(found, list) else [found]
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+# ---------------------------------------------------------------- lint and packaging
+
+
+def cfn_lint_executable() -> str:
+    beside_python = Path(sys.executable).parent / "cfn-lint"
+    if beside_python.exists():
+        return str(beside_python)
+    found = shutil.which("cfn-lint")
+    if found is None:
+        pytest.fail("cfn-lint is not installed (pip install the dev extra)")
+    return found
+
+
+def test_cfn_lint_reports_no_errors_or_warnings(packaged: Packaged) -> None:
+    result = subprocess.run(
+        [cfn_lint_executable(), "--format", "json", "--", str(packaged.template_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.stdout.strip(), f"cfn-lint printed nothing (rc={result.returncode}): {result.stderr}"
+    matches = json.loads(result.stdout)
+    serious = [m for m in matches if m["Level"] in ("Error", "Warning")]
+    assert serious == [], json.dumps(serious, indent=2)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_deploy_zip_is_small_and_holds_only_the_lambda_code(packaged: Packaged) -> None:
+    assert packaged.zip_path.is_file(), packaged.output
+    size = packaged.zip_path.stat().st_size
+    assert size <= MAX_ZIP_BYTES, f"{packaged.zip_path.name} is {size} bytes (> {MAX_ZIP_BYTES})"
+    with zipfile.ZipFile(packaged.zip_path) as archive:
+        names = archive.namelist()
+    for required in ("functions/worker.py", "functions/migrate.py", "ponto/__init__.py"):
+        assert required in names
+    assert any(n.startswith("ponto/contract/") for n in names)
+    assert any(n.startswith("psycopg2/") for n in names)
+    assert any(n.startswith("aws_lambda_powertools/") for n in names)
+    assert any(n.startswith("tzdata/") for n in names)
+    assert any(n.endswith("-x86_64-linux-gnu.so") for n in names), "no manylinux x86_64 extension modules"
+    forbidden = re.compile(
+        r"^(ponto/local/|ponto/bench/|tests/|node_modules/|\.venv/|boto3/|botocore/|\.serverless/)"
+        r"|__pycache__/|\.pyc$|^rds_config\.py$|^serverless\.yml$"
+    )
+    assert [n for n in names if forbidden.search(n)] == []
+
+
+def test_package_ran_once_in_reasonable_time(packaged: Packaged) -> None:
+    # Informational bound: the whole packaging (pip download of the wheels included) takes ~15 s here.
+    assert packaged.seconds < 300, packaged.output
+
+
+# ---------------------------------------------------------------- queues and the event source mapping
+
+
+def test_tunables_are_plain_literals_in_custom_ponto(sls_config: dict[str, Any]) -> None:
+    tunables = sls_config["custom"]["ponto"]
+    for name in (
+        "batchSize",
+        "maximumBatchingWindow",
+        "maximumConcurrency",
+        "visibilityTimeout",
+        "maxReceiveCount",
+        "workerTimeout",
+        "workerMemory",
+    ):
+        assert isinstance(tunables[name], int), f"custom.ponto.{name} must be a plain integer"
+    assert tunables["visibilityTimeout"] >= 6 * tunables["workerTimeout"] + tunables["maximumBatchingWindow"]
+    assert tunables["maxReceiveCount"] >= 5
+    assert 2 <= tunables["maximumConcurrency"] <= 1000
+
+
+def test_punches_queue_redrives_to_the_dlq(packaged: Packaged, sls_config: dict[str, Any]) -> None:
+    tunables = sls_config["custom"]["ponto"]
+    queue = packaged.resources["PunchesQueue"]
+    assert queue["Type"] == "AWS::SQS::Queue"
+    props = queue["Properties"]
+    redrive = props["RedrivePolicy"]
+    assert redrive["deadLetterTargetArn"] == getatt("PunchesDlq", "Arn")
+    assert redrive["maxReceiveCount"] >= 5
+    assert redrive["maxReceiveCount"] == tunables["maxReceiveCount"]
+    assert props["SqsManagedSseEnabled"] is True
+    assert props["VisibilityTimeout"] == tunables["visibilityTimeout"]
+
+    worker = packaged.resources["WorkerLambdaFunction"]["Properties"]
+    mapping = packaged.resources["WorkerEventSourceMappingSQSPunchesQueue"]["Properties"]
+    window = mapping["MaximumBatchingWindowInSeconds"]
+    assert props["VisibilityTimeout"] >= 6 * worker["Timeout"] + window
+    # Messages expire by their original enqueue time: the DLQ must keep them longer than the source.
+    assert props["MessageRetentionPeriod"] < SQS_MAX_RETENTION
+
+
+def test_dlq_keeps_messages_14_days_encrypted_and_allows_only_the_source(packaged: Packaged) -> None:
+    dlq = packaged.resources["PunchesDlq"]
+    assert dlq["Type"] == "AWS::SQS::Queue"
+    props = dlq["Properties"]
+    assert props["MessageRetentionPeriod"] == SQS_MAX_RETENTION
+    assert props["SqsManagedSseEnabled"] is True
+    assert "RedrivePolicy" not in props
+    allow = props["RedriveAllowPolicy"]
+    assert allow["redrivePermission"] == "byQueue"
+    (source_arn,) = allow["sourceQueueArns"]
+    queue_name = packaged.resources["PunchesQueue"]["Properties"]["QueueName"]
+    assert source_arn["Fn::Join"][1][-1] == queue_name
+
+
+def test_event_source_mapping(packaged: Packaged, sls_config: dict[str, Any]) -> None:
+    tunables = sls_config["custom"]["ponto"]
+    mappings = packaged.of_type("AWS::Lambda::EventSourceMapping")
+    assert list(mappings) == ["WorkerEventSourceMappingSQSPunchesQueue"]
+    props = mappings["WorkerEventSourceMappingSQSPunchesQueue"]["Properties"]
+    assert props["EventSourceArn"] == getatt("PunchesQueue", "Arn")
+    assert props["FunctionName"] == getatt("WorkerLambdaFunction", "Arn")
+    assert props["BatchSize"] == tunables["batchSize"] == 100
+    assert props["MaximumBatchingWindowInSeconds"] == tunables["maximumBatchingWindow"] == 5
+    assert props["ScalingConfig"]["MaximumConcurrency"] == tunables["maximumConcurrency"] == 5
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props.get("Enabled", True) is True
+
+
+# ---------------------------------------------------------------- functions
+
+EXPECTED_ENV = {
+    "PONTO_DB_SECRET_ARN": getatt("DbCluster", "MasterUserSecret.SecretArn"),
+    "PONTO_DB_HOST": getatt("DbCluster", "Endpoint.Address"),
+    "PONTO_DB_PORT": getatt("DbCluster", "Endpoint.Port"),
+    "PONTO_DB_NAME": "ponto",
+    "PONTO_DB_SSLMODE": "require",
+    "PONTO_TIMEZONE": "America/Sao_Paulo",
+    "POWERTOOLS_SERVICE_NAME": "ponto",
+    "POWERTOOLS_METRICS_NAMESPACE": "Ponto",
+}
+
+
+@pytest.mark.parametrize("function", ["WorkerLambdaFunction", "MigrateLambdaFunction"])
+def test_functions_in_vpc_traced_with_db_settings(packaged: Packaged, function: str) -> None:
+    props = packaged.resources[function]["Properties"]
+    assert props["Runtime"] == "python3.12"
+    assert props["Architectures"] == ["x86_64"]
+    assert props["TracingConfig"] == {"Mode": "Active"}
+    assert props["VpcConfig"]["SecurityGroupIds"] == [getatt("LambdaSecurityGroup", "GroupId")]
+    assert props["VpcConfig"]["SubnetIds"] == [ref("PrivateSubnetA"), ref("PrivateSubnetB")]
+    env = props["Environment"]["Variables"]
+    for name, value in EXPECTED_ENV.items():
+        assert env.get(name) == value, name
+    assert env["POWERTOOLS_LOG_LEVEL"] in ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def test_worker_has_no_reserved_concurrency_and_no_function_dlq(packaged: Packaged) -> None:
+    worker = packaged.resources["WorkerLambdaFunction"]
+    props = worker["Properties"]
+    assert props["Handler"] == "functions/worker.handler"
+    assert "ReservedConcurrentExecutions" not in props
+    assert "DeadLetterConfig" not in props
+    assert packaged.of_type("AWS::Lambda::EventInvokeConfig") == {}
+    assert 60 <= props["Timeout"] <= 900
+    assert props["MemorySize"] >= 256
+
+
+def test_migrate_is_not_triggered_by_anything(packaged: Packaged, contract: dict[str, Any]) -> None:
+    props = packaged.resources["MigrateLambdaFunction"]["Properties"]
+    assert props["Handler"] == "functions/migrate.handler"
+    assert props["Timeout"] >= 120
+    for resource_type in ("AWS::Lambda::EventSourceMapping", "AWS::Lambda::Permission", "AWS::Events::Rule"):
+        for name, resource in packaged.of_type(resource_type).items():
+            assert not refers_to(resource, "MigrateLambdaFunction"), name
+    assert packaged.of_type("AWS::ApiGateway::Method") == {}
+    assert packaged.of_type("AWS::Lambda::Url") == {}
+    body = packaged.resources["PunchApi"]["Properties"]["Body"]
+    assert list(body["paths"]) == ["/punches"]
+    assert list(body["paths"]["/punches"]) == ["post"]
+    assert "lambda" not in json.dumps(body["paths"]).lower()
+
+
+def test_no_password_anywhere(packaged: Packaged) -> None:
+    allowed_keys = {"ManageMasterUserPassword"}
+    looks_like_password = re.compile(r"pass(word|wd)|^pwd$|secretstring", re.IGNORECASE)
+    searched = {
+        "Parameters": packaged.template.get("Parameters", {}),
+        "Outputs": packaged.template.get("Outputs", {}),
+        **{f"Resources/{k}": v.get("Properties", {}) for k, v in packaged.resources.items()},
+    }
+    offending = [
+        f"{where}{path}"
+        for where, node in searched.items()
+        for path, key, _value in walk(node)
+        if looks_like_password.search(str(key)) and key not in allowed_keys
+    ]
+    assert offending == []
+    assert packaged.of_type("AWS::SecretsManager::Secret") == {}, "the master secret is managed by RDS"
+    for function in packaged.of_type("AWS::Lambda::Function").values():
+        variables = function["Properties"].get("Environment", {}).get("Variables", {})
+        for name, value in variables.items():
+            assert not re.search(r"PASS|PWD|TOKEN|CREDENTIAL", name), name
+            if name.endswith("SECRET_ARN"):
+                assert isinstance(value, dict), f"{name} must be the managed secret's ARN, not a literal"
+
+
+def test_lambda_role_is_least_privilege(packaged: Packaged) -> None:
+    role = packaged.resources["IamRoleLambdaExecution"]["Properties"]
+    granted: dict[str, list[Any]] = {}
+    for policy in role["Policies"]:
+        for statement in statements(policy["PolicyDocument"]):
+            assert statement["Effect"] == "Allow"
+            for action in as_list(statement["Action"]):
+                assert "*" not in action, action
+                granted.setdefault(action, []).extend(as_list(statement["Resource"]))
+    queue = getatt("PunchesQueue", "Arn")
+    for action in (
+        "sqs:ReceiveMessage",
+        "sqs:DeleteMessage",
+        "sqs:GetQueueAttributes",
+        "sqs:ChangeMessageVisibility",
+    ):
+        assert granted[action] == [queue], action
+    assert granted["secretsmanager:GetSecretValue"] == [getatt("DbCluster", "MasterUserSecret.SecretArn")]
+    assert "xray:PutTraceSegments" in granted
+    assert not any(a.startswith(("rds:", "sqs:Send", "sqs:Purge", "secretsmanager:Put")) for a in granted)
+    managed = json.dumps(role.get("ManagedPolicyArns", []))
+    assert "AWSLambdaVPCAccessExecutionRole" in managed
+
+
+# ---------------------------------------------------------------- API Gateway
+
+
+def test_rest_api_is_built_from_the_contract(packaged: Packaged, contract: dict[str, Any]) -> None:
+    api = packaged.resources["PunchApi"]
+    assert api["Type"] == "AWS::ApiGateway::RestApi"
+    props = api["Properties"]
+    assert props["Body"] == contract
+    assert props["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+    assert props["Name"] == f"ponto-{STAGE}"
+
+
+def test_contract_validates_and_proxies_to_sqs(packaged: Packaged) -> None:
+    body = packaged.resources["PunchApi"]["Properties"]["Body"]
+    post = body["paths"]["/punches"]["post"]
+    validator = post["x-amazon-apigateway-request-validator"]
+    assert body["x-amazon-apigateway-request-validators"][validator]["validateRequestBody"] is True
+    schema_ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    model = body["components"]["schemas"][schema_ref.rsplit("/", 1)[-1]]
+    assert "oneOf" in model
+    # API key required: a header apiKey scheme named x-api-key, used by the method.
+    (requirement,) = post["security"]
+    (scheme_name,) = requirement
+    scheme = body["components"]["securitySchemes"][scheme_name]
+    assert scheme == {"type": "apiKey", "name": "x-api-key", "in": "header"}
+    integration = post["x-amazon-apigateway-integration"]
+    assert integration["type"] == "aws"
+    assert integration["passthroughBehavior"] == "never"
+    assert integration["credentials"] == getatt("ApiGatewaySqsRole", "Arn")
+    assert refers_to(integration["uri"], "PunchesQueue")
+    assert "Action=SendMessage" in integration["requestTemplates"]["application/json"]
+    responses = body["x-amazon-apigateway-gateway-responses"]
+    codes = {name: int(r["statusCode"]) for name, r in responses.items() if "statusCode" in r}
+    assert codes["BAD_REQUEST_BODY"] == 400
+    assert "validationErrorString" in responses["BAD_REQUEST_BODY"]["responseTemplates"]["application/json"]
+    assert codes["UNSUPPORTED_MEDIA_TYPE"] == 415
+    assert codes["INVALID_API_KEY"] == 403
+    assert codes["THROTTLED"] == 429
+    assert codes["QUOTA_EXCEEDED"] == 429
+
+
+def test_gateway_role_may_only_send_to_the_queue(packaged: Packaged) -> None:
+    props = packaged.resources["ApiGatewaySqsRole"]["Properties"]
+    (trust,) = statements(props["AssumeRolePolicyDocument"])
+    assert trust["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    granted = [s for p in props["Policies"] for s in statements(p["PolicyDocument"])]
+    assert granted == [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": getatt("PunchesQueue", "Arn")}]
+    assert "ManagedPolicyArns" not in props
+
+
+def test_deployment_id_tracks_the_contract_and_feeds_the_stage(packaged: Packaged) -> None:
+    deployments = packaged.of_type("AWS::ApiGateway::Deployment")
+    assert len(deployments) == 1
+    (deployment_id,) = deployments
+    assert re.fullmatch(r"PunchApiDeployment[0-9a-f]{12}", deployment_id), deployment_id
+    assert "PunchApiDeployment" not in packaged.resources
+    stage_id, stage = packaged.one("AWS::ApiGateway::Stage")
+    props = stage["Properties"]
+    assert props["DeploymentId"] == ref(deployment_id)
+    assert props["RestApiId"] == ref("PunchApi")
+    assert props["StageName"] == STAGE
+    assert props["TracingEnabled"] is True
+    # Nothing still points at the un-hashed id.
+    assert not refers_to(packaged.template, "PunchApiDeployment")
+    assert stage_id == "PunchApiStage"
+
+
+def test_deployment_hash_plugin_changes_id_with_the_body() -> None:
+    """The local plugin renames the deployment per Body and rewrites Ref/GetAtt/DependsOn/Sub."""
+    node = shutil.which("node")
+    if node is None:
+        pytest.fail("node is not on PATH")
+    script = r"""
+const Plugin = require(process.argv[1]);
+function run(body) {
+  const template = { Resources: {
+    PunchApi: { Type: 'AWS::ApiGateway::RestApi', Properties: { Body: body } },
+    PunchApiDeployment: { Type: 'AWS::ApiGateway::Deployment',
+                          Properties: { RestApiId: { Ref: 'PunchApi' } } },
+    Stage: { Type: 'AWS::ApiGateway::Stage', DependsOn: ['PunchApiDeployment'],
+             Properties: { DeploymentId: { Ref: 'PunchApiDeployment' } } },
+  }, Outputs: { D: { Value: { 'Fn::Sub': '${PunchApiDeployment}' } } } };
+  const config = { restApi: 'PunchApi', deployment: 'PunchApiDeployment' };
+  const sls = { service: { custom: { apiDeploymentHash: config },
+                           provider: { compiledCloudFormationTemplate: template } },
+                cli: { log() {} }, classes: { Error } };
+  const plugin = new Plugin(sls, {}, { log() {} });
+  plugin.hooks['after:aws:package:finalize:mergeCustomProviderResources']();
+  return template;
+}
+const a = run({ paths: { '/a': {} }, x: 1 });
+const b = run({ x: 1, paths: { '/a': {} } });
+const c = run({ paths: { '/b': {} }, x: 1 });
+console.log(JSON.stringify({ a, b, c }));
+"""
+    plugin = ROOT / "serverless" / "api-deployment-hash.js"
+    result = subprocess.run([node, "-e", script, str(plugin)], capture_output=True, text=True, timeout=60, check=True)
+    out = json.loads(result.stdout)
+
+    def deployment_id(template: dict[str, Any]) -> str:
+        found = [k for k, v in template["Resources"].items() if v["Type"] == "AWS::ApiGateway::Deployment"]
+        assert len(found) == 1
+        return str(found[0])
+
+    a, b, c = (deployment_id(out[k]) for k in "abc")
+    assert a == b, "key order must not change the hash"
+    assert a != c, "a different API body must give a different deployment"
+    stage = out["a"]["Resources"]["Stage"]
+    assert stage["DependsOn"] == [a]
+    assert stage["Properties"]["DeploymentId"] == ref(a)
+    assert out["a"]["Outputs"]["D"]["Value"] == {"Fn::Sub": "${" + a + "}"}
+
+
+def test_api_key_and_usage_plan(packaged: Packaged) -> None:
+    key_id, key = packaged.one("AWS::ApiGateway::ApiKey")
+    assert key["Properties"]["Enabled"] is True
+    assert "Value" not in key["Properties"], "let API Gateway generate the key value"
+    plan_id, plan = packaged.one("AWS::ApiGateway::UsagePlan")
+    props = plan["Properties"]
+    assert props["ApiStages"] == [{"ApiId": ref("PunchApi"), "Stage": ref("PunchApiStage")}]
+    assert props["Throttle"]["RateLimit"] > 0
+    assert props["Throttle"]["BurstLimit"] >= props["Throttle"]["RateLimit"]
+    assert props["Quota"]["Period"] == "DAY"
+    assert props["Quota"]["Limit"] > 0
+    _, link = packaged.one("AWS::ApiGateway::UsagePlanKey")
+    assert link["Properties"] == {"KeyId": ref(key_id), "KeyType": "API_KEY", "UsagePlanId": ref(plan_id)}
+
+
+# ---------------------------------------------------------------- network
+
+
+def test_private_network_without_internet_access(packaged: Packaged) -> None:
+    _, vpc = packaged.one("AWS::EC2::VPC")
+    assert vpc["Properties"]["CidrBlock"].startswith("10.")
+    assert vpc["Properties"]["EnableDnsSupport"] is True
+    assert vpc["Properties"]["EnableDnsHostnames"] is True
+    subnets = packaged.of_type("AWS::EC2::Subnet")
+    assert sorted(subnets) == ["PrivateSubnetA", "PrivateSubnetB"]
+    azs = [s["Properties"]["AvailabilityZone"] for s in subnets.values()]
+    assert all("Fn::GetAZs" in json.dumps(az) for az in azs)
+    assert azs[0] != azs[1]
+    assert all(s["Properties"].get("MapPublicIpOnLaunch") is False for s in subnets.values())
+    for resource_type in (
+        "AWS::EC2::InternetGateway",
+        "AWS::EC2::NatGateway",
+        "AWS::EC2::EIP",
+        "AWS::EC2::Route",
+        "AWS::EC2::VPCGatewayAttachment",
+    ):
+        assert packaged.of_type(resource_type) == {}, resource_type
+
+
+def test_database_accepts_postgres_only_from_the_functions(packaged: Packaged) -> None:
+    db_sg = packaged.resources["DbSecurityGroup"]["Properties"]
+    assert db_sg["SecurityGroupIngress"] == [
+        {
+            "Description": db_sg["SecurityGroupIngress"][0]["Description"],
+            "IpProtocol": "tcp",
+            "FromPort": 5432,
+            "ToPort": 5432,
+            "SourceSecurityGroupId": getatt("LambdaSecurityGroup", "GroupId"),
+        }
+    ]
+    for name, rule in packaged.of_type("AWS::EC2::SecurityGroupIngress").items():
+        assert not refers_to(rule["Properties"].get("GroupId"), "DbSecurityGroup"), name
+    for _path, key, value in walk(packaged.template):
+        if key in ("CidrIp", "CidrIpv6"):
+            assert value not in ("0.0.0.0/0", "::/0")
+    cluster = packaged.resources["DbCluster"]["Properties"]
+    assert cluster["VpcSecurityGroupIds"] == [getatt("DbSecurityGroup", "GroupId")]
+
+
+def test_secrets_manager_is_reachable_from_the_private_subnets(packaged: Packaged) -> None:
+    _, endpoint = packaged.one("AWS::EC2::VPCEndpoint")
+    props = endpoint["Properties"]
+    assert props["VpcEndpointType"] == "Interface"
+    assert "secretsmanager" in json.dumps(props["ServiceName"])
+    assert props["PrivateDnsEnabled"] is True
+    assert props["SubnetIds"] == [ref("PrivateSubnetA"), ref("PrivateSubnetB")]
+    (sg,) = props["SecurityGroupIds"]
+    sg_props = packaged.resources[sg["Fn::GetAtt"][0]]["Properties"]
+    (rule,) = sg_props["SecurityGroupIngress"]
+    assert (rule["FromPort"], rule["ToPort"]) == (443, 443)
+    assert rule["SourceSecurityGroupId"] == getatt("LambdaSecurityGroup", "GroupId")
+
+
+# ---------------------------------------------------------------- Aurora Serverless v2
+
+
+def deprecated_engine_versions(engine: str) -> set[str]:
+    spec = importlib.util.find_spec("cfnlint")
+    assert spec is not None and spec.origin is not None
+    data = Path(spec.origin).parent / "data/schemas/extensions/aws_rds_dbcluster/engine_version_deprecated.json"
+    versions: set[str] = set()
+    for rule in json.loads(data.read_text(encoding="utf-8"))["allOf"]:
+        props = rule["if"]["properties"]
+        if props.get("Engine", {}).get("const") == engine:
+            versions.update(props["EngineVersion"]["enum"])
+    assert versions, f"no deprecation data for {engine} in cfn-lint"
+    return versions
+
+
+def test_aurora_serverless_v2_cluster(packaged: Packaged, sls_config: dict[str, Any]) -> None:
+    cluster = packaged.resources["DbCluster"]
+    assert cluster["Type"] == "AWS::RDS::DBCluster"
+    assert cluster["DeletionPolicy"] == "Snapshot"
+    assert cluster["UpdateReplacePolicy"] == "Snapshot"
+    props = cluster["Properties"]
+    assert props["Engine"] == "aurora-postgresql"
+    assert str(props["EngineVersion"]) not in deprecated_engine_versions("aurora-postgresql")
+    assert "EngineMode" not in props, "EngineMode serverless is Aurora Serverless v1"
+    scaling = props["ServerlessV2ScalingConfiguration"]
+    assert sls_config["params"]["default"]["minAcu"] == 0
+    assert scaling["MinCapacity"] == 0
+    assert scaling["MaxCapacity"] >= 1
+    assert 300 <= scaling["SecondsUntilAutoPause"] <= 86400
+    assert props["ManageMasterUserPassword"] is True
+    assert "MasterUserPassword" not in props
+    assert props["MasterUsername"]
+    assert props["DatabaseName"] == "ponto"
+    assert props["StorageEncrypted"] is True
+    assert props["BackupRetentionPeriod"] >= 7
+    assert props["DeletionProtection"] in (True, False)
+    assert props["DBSubnetGroupName"] == ref("DbSubnetGroup")
+    subnet_group = packaged.resources["DbSubnetGroup"]["Properties"]
+    assert subnet_group["SubnetIds"] == [ref("PrivateSubnetA"), ref("PrivateSubnetB")]
+
+
+def test_aurora_instance_is_serverless_and_private(packaged: Packaged) -> None:
+    instances = packaged.of_type("AWS::RDS::DBInstance")
+    assert list(instances) == ["DbInstance"]
+    props = instances["DbInstance"]["Properties"]
+    assert props["DBInstanceClass"] == "db.serverless"
+    assert props["Engine"] == "aurora-postgresql"
+    assert props["DBClusterIdentifier"] == ref("DbCluster")
+    assert props["PubliclyAccessible"] is False
+
+
+# ---------------------------------------------------------------- alarms and outputs
+
+
+def test_alarms_on_the_dlq_and_the_backlog_notify_the_topic(packaged: Packaged, sls_config: dict[str, Any]) -> None:
+    topic_id, _topic = packaged.one("AWS::SNS::Topic")
+    dlq_alarm = packaged.resources["DlqNotEmptyAlarm"]["Properties"]
+    assert dlq_alarm["Namespace"] == "AWS/SQS"
+    assert dlq_alarm["MetricName"] == "ApproximateNumberOfMessagesVisible"
+    assert dlq_alarm["Dimensions"] == [{"Name": "QueueName", "Value": getatt("PunchesDlq", "QueueName")}]
+    assert dlq_alarm["Statistic"] == "Maximum"
+    assert dlq_alarm["Period"] == 60
+    assert dlq_alarm["Threshold"] == 0
+    assert dlq_alarm["ComparisonOperator"] == "GreaterThanThreshold"
+
+    age_alarm = packaged.resources["QueueBacklogAgeAlarm"]["Properties"]
+    assert age_alarm["Namespace"] == "AWS/SQS"
+    assert age_alarm["MetricName"] == "ApproximateAgeOfOldestMessage"
+    assert age_alarm["Dimensions"] == [{"Name": "QueueName", "Value": getatt("PunchesQueue", "QueueName")}]
+    assert age_alarm["Threshold"] == sls_config["params"]["default"]["oldestMessageAgeThreshold"]
+    assert age_alarm["ComparisonOperator"] == "GreaterThanThreshold"
+
+    for alarm in (dlq_alarm, age_alarm):
+        assert alarm["AlarmActions"] == [ref(topic_id)]
+        assert alarm["TreatMissingData"] == "notBreaching"
+
+    subscription = packaged.one("AWS::SNS::Subscription")[1]
+    assert subscription["Condition"] in packaged.template["Conditions"]
+    assert subscription["Properties"]["TopicArn"] == ref(topic_id)
+
+
+def test_outputs(packaged: Packaged) -> None:
+    outputs = packaged.template["Outputs"]
+    for name in ("ApiEndpoint", "ApiKeyId", "PunchesQueueUrl", "DlqUrl", "DbSecretArn", "DbClusterEndpoint"):
+        assert name in outputs, name
+    endpoint = json.dumps(outputs["ApiEndpoint"]["Value"])
+    for part in ('"https://"', '"Ref": "PunchApi"', ".execute-api.", '"Ref": "PunchApiStage"', "/punches"):
+        assert part in endpoint
+    assert outputs["ApiKeyId"]["Value"] == ref("ApiKey")
+    assert outputs["PunchesQueueUrl"]["Value"] == ref("PunchesQueue")
+    assert outputs["DlqUrl"]["Value"] == ref("PunchesDlq")
+    assert outputs["DbSecretArn"]["Value"] == getatt("DbCluster", "MasterUserSecret.SecretArn")
+    assert outputs["DbClusterEndpoint"]["Value"] == getatt("DbCluster", "Endpoint.Address")
