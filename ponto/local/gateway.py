@@ -1,0 +1,324 @@
+"""The local API gateway: serves the API contract the way API Gateway does, in front of SQS.
+
+Everything it decides comes from ponto/contract/openapi.json: the API key requirement, the request
+schema (the same validator the worker uses), the SQS integration's mapping template (rendered with
+a Velocity engine), the integration responses and the gateway responses.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import logging
+import re
+import signal
+import threading
+import time
+import urllib.parse
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from ponto.contract import JSON_MEDIA_TYPE, PUNCHES_PATH, Contract, load_contract
+from ponto.errors import InvalidPunchError
+from ponto.local.sqs import sqs_client
+from ponto.local.state import LocalState
+from ponto.local.velocity import render
+
+logger = logging.getLogger("ponto.gateway")
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+
+
+class QueueUnavailable(Exception):
+    """The queue did not take the message (the integration's 4xx/5xx)."""
+
+    def __init__(self, status: int) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+class MessageSender(Protocol):
+    def send(self, body: str, attributes: Mapping[str, Mapping[str, str]]) -> str:
+        """Send one message; return its SQS message id or raise QueueUnavailable."""
+        ...
+
+
+class SqsSender:
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._client = client
+        self._queue_url = queue_url
+
+    def send(self, body: str, attributes: Mapping[str, Mapping[str, str]]) -> str:
+        try:
+            response = self._client.send_message(
+                QueueUrl=self._queue_url, MessageBody=body, MessageAttributes=attributes
+            )
+        except ClientError as exc:
+            raise QueueUnavailable(int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500))) from exc
+        except BotoCoreError as exc:
+            raise QueueUnavailable(503) from exc
+        return str(response["MessageId"])
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: str
+    request_id: str
+
+
+@dataclass
+class Counters:
+    accepted: int = 0
+    rejected: int = 0
+    unavailable: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count(self, status: int) -> None:
+        with self._lock:
+            if status == HTTPStatus.ACCEPTED:
+                self.accepted += 1
+            elif status < 500:
+                self.rejected += 1
+            else:
+                self.unavailable += 1
+
+
+def api_key_id(api_key: str) -> str:
+    """A stable, non-secret id for the local key (API Gateway's $context.identity.apiKeyId)."""
+    return "local-" + hashlib.sha256(api_key.encode()).hexdigest()[:12]
+
+
+class Gateway:
+    def __init__(self, contract: Contract, sender: MessageSender, api_key: str) -> None:
+        self.contract = contract
+        self.sender = sender
+        self.api_key = api_key
+        self.api_key_id = api_key_id(api_key)
+        self.counters = Counters()
+        integration = contract.integration
+        self._request_template: str = integration["requestTemplates"][JSON_MEDIA_TYPE]
+        self._responses = _integration_responses(integration["responses"])
+
+    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes, source_ip: str) -> Response:
+        """One request, start to end, as API Gateway would answer it."""
+        request_id = str(uuid.uuid4())
+        context: dict[str, Any] = {
+            "requestId": request_id,
+            "requestTimeEpoch": int(time.time() * 1000),
+            "identity": {"sourceIp": source_ip, "apiKeyId": self.api_key_id},
+            "error": {},
+        }
+        response = self._answer(method, path, headers, body, context)
+        self.counters.count(response.status)
+        return response
+
+    def _answer(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes, context: dict[str, Any]
+    ) -> Response:
+        if urllib.parse.urlsplit(path).path.rstrip("/") != PUNCHES_PATH or method != "POST":
+            return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", context, "Missing Authentication Token")
+        if headers.get("x-api-key") != self.api_key:
+            return self._gateway_response("INVALID_API_KEY", context, "Forbidden")
+        if _media_type(headers.get("content-type")) != JSON_MEDIA_TYPE:
+            return self._gateway_response("UNSUPPORTED_MEDIA_TYPE", context, "Unsupported Media Type")
+        text = body.decode("utf-8", errors="replace")
+        try:
+            document = json.loads(text)
+        except ValueError:
+            return self._bad_body(context, "Invalid JSON in request body")
+        try:
+            self.contract.validate_punch(document)
+        except InvalidPunchError as exc:
+            return self._bad_body(context, exc.reason)
+        return self._integrate(text, context)
+
+    def _integrate(self, text: str, context: dict[str, Any]) -> Response:
+        form = urllib.parse.parse_qs(render(self._request_template, input_body=text, context=context))
+        try:
+            message_id = self.sender.send(_form_value(form, "MessageBody"), _message_attributes(form))
+            status, integration_body = 200, _send_message_response(message_id, context["requestId"])
+        except QueueUnavailable as exc:
+            logger.warning("the queue refused a punch (HTTP %s)", exc.status)
+            status, integration_body = exc.status, json.dumps({"Error": {"Code": "ServiceUnavailable"}})
+        code, template = self._select_response(status)
+        body = render(template, input_body=integration_body, context=context)
+        return Response(code, body, context["requestId"])
+
+    def _select_response(self, integration_status: int) -> tuple[int, str]:
+        for pattern, (code, template) in self._responses.items():
+            if pattern != "default" and _matches(pattern, str(integration_status)):
+                return code, template
+        return self._responses["default"]
+
+    def _bad_body(self, context: dict[str, Any], reason: str) -> Response:
+        # $context.error.validationErrorString is embedded in a JSON string by the template, so it
+        # arrives already escaped, as API Gateway's does.
+        context["error"]["validationErrorString"] = json.dumps(reason)[1:-1]
+        return self._gateway_response("BAD_REQUEST_BODY", context, "Invalid request body")
+
+    def _gateway_response(self, kind: str, context: dict[str, Any], message: str) -> Response:
+        responses = self.contract.gateway_responses
+        spec = responses.get(kind) or responses["DEFAULT_4XX"]
+        context["error"].setdefault("messageString", json.dumps(message))
+        context["error"].setdefault("message", message)
+        status = int(spec.get("statusCode", _DEFAULT_STATUS.get(kind, 400)))
+        template = spec["responseTemplates"][JSON_MEDIA_TYPE]
+        return Response(status, render(template, input_body="", context=context), context["requestId"])
+
+
+_DEFAULT_STATUS = {"MISSING_AUTHENTICATION_TOKEN": 403, "INVALID_API_KEY": 403, "UNSUPPORTED_MEDIA_TYPE": 415}
+
+
+def _integration_responses(responses: Mapping[str, Any]) -> dict[str, tuple[int, str]]:
+    return {
+        pattern: (int(spec["statusCode"]), spec["responseTemplates"][JSON_MEDIA_TYPE])
+        for pattern, spec in responses.items()
+    }
+
+
+def _matches(pattern: str, status: str) -> bool:
+    return re.fullmatch(pattern, status) is not None
+
+
+def _media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def _form_value(form: Mapping[str, list[str]], key: str) -> str:
+    values = form.get(key) or [""]
+    return values[0]
+
+
+def _message_attributes(form: Mapping[str, list[str]]) -> dict[str, dict[str, str]]:
+    """SQS query-API attributes (MessageAttribute.N.Name / .Value.*) as boto3 MessageAttributes."""
+    attributes: dict[str, dict[str, str]] = {}
+    index = 1
+    while f"MessageAttribute.{index}.Name" in form:
+        prefix = f"MessageAttribute.{index}"
+        value = _form_value(form, f"{prefix}.Value.StringValue")
+        if value:  # SQS refuses empty attribute values; API Gateway would get a 400 from SQS instead
+            attributes[_form_value(form, f"{prefix}.Name")] = {
+                "DataType": _form_value(form, f"{prefix}.Value.DataType"),
+                "StringValue": value,
+            }
+        index += 1
+    return attributes
+
+
+def _send_message_response(message_id: str, request_id: str) -> str:
+    """SQS's JSON answer to the query API's SendMessage (what the integration response reads)."""
+    return json.dumps(
+        {
+            "SendMessageResponse": {
+                "ResponseMetadata": {"RequestId": request_id},
+                "SendMessageResult": {"MessageId": message_id},
+            }
+        }
+    )
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "ponto-gateway"
+    gateway: Gateway
+
+    def do_POST(self) -> None:
+        self._serve("POST")
+
+    def do_GET(self) -> None:
+        if self.path == "/health":
+            counters = self.gateway.counters
+            payload = {
+                "status": "ok",
+                "accepted": counters.accepted,
+                "rejected": counters.rejected,
+                "unavailable": counters.unavailable,
+            }
+            self._reply(Response(200, json.dumps(payload), ""))
+            return
+        self._serve("GET")
+
+    def do_PUT(self) -> None:
+        self._serve("PUT")
+
+    def do_DELETE(self) -> None:
+        self._serve("DELETE")
+
+    def _serve(self, method: str) -> None:
+        length_header = self.headers.get("Content-Length")
+        try:
+            length = int(length_header or 0)
+        except ValueError:
+            length = -1
+        if length < 0 or length > MAX_BODY_BYTES:
+            self._reply(Response(413, json.dumps({"message": "Request Too Long"}), ""), close=True)
+            return
+        body = self.rfile.read(length) if length else b""
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        try:
+            response = self.gateway.handle(method, self.path, headers, body, self.client_address[0])
+        except Exception:
+            # Never a traceback to a client: API Gateway's own failures are a bare 500.
+            logger.exception("gateway failure")
+            response = Response(500, json.dumps({"message": "Internal server error"}), "")
+        self._reply(response)
+
+    def _reply(self, response: Response, *, close: bool = False) -> None:
+        payload = response.body.encode()
+        self.send_response(response.status)
+        self.send_header("Content-Type", JSON_MEDIA_TYPE)
+        self.send_header("Content-Length", str(len(payload)))
+        if response.request_id:
+            self.send_header("x-amzn-RequestId", response.request_id)
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(payload)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # one line per request would drown the console under load
+
+
+class GatewayServer(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 1024
+
+
+def make_server(gateway: Gateway, host: str, port: int) -> GatewayServer:
+    handler = type("GatewayHandler", (_Handler,), {"gateway": gateway})
+    return GatewayServer((host, port), handler)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ponto.local.gateway")
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s gateway %(levelname)s %(message)s")
+    state = LocalState.load(args.data_dir)
+    client = sqs_client(state.sqs_endpoint, state.region, pool=64)
+    gateway = Gateway(load_contract(), SqsSender(client, state.queue_url), state.api_key)
+    server = make_server(gateway, args.host, args.port)
+    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
+    signal.signal(signal.SIGINT, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
+    logger.info("listening on http://%s:%d", args.host, server.server_port)
+    try:
+        server.serve_forever(poll_interval=0.2)
+    finally:
+        server.server_close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,278 @@
+"""`ponto local`: the whole pipeline on one machine, supervised in the foreground.
+
+PostgreSQL (embedded pgserver unless a URL is given), the SQS-compatible queue server (unless an
+endpoint is given), the gateway and the runner each run as their own process; their pids are in
+<data-dir>/pids/. A gateway, runner or queue server that dies is started again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import psycopg2
+
+from ponto import migrations
+from ponto.errors import ConfigError, PontoError
+from ponto.local import status as status_module
+from ponto.local.gateway import api_key_id
+from ponto.local.sqs import sqs_client
+from ponto.local.state import LOCAL_REGION, LocalState, remove_pid, write_pid
+from ponto.serverless_config import QueueSettings
+
+logger = logging.getLogger("ponto.local")
+
+QUEUE_NAME = "ponto-local-punches"
+DLQ_NAME = "ponto-local-punches-dlq"
+DLQ_RETENTION_S = 14 * 24 * 3600
+
+
+@dataclass
+class LocalOptions:
+    port: int = 3000
+    api_key: str | None = None
+    database_url: str | None = None
+    data_dir: Path = Path(".ponto")
+    sqs_endpoint: str | None = None
+    visibility_timeout_s: int | None = None  # local override of serverless.yml's, for tests and demos
+
+
+@dataclass
+class Child:
+    """A component process: started, watched, restarted and stopped by the supervisor."""
+
+    name: str
+    argv: list[str]
+    data_dir: Path
+    process: subprocess.Popen[bytes] | None = None
+    restarts: int = 0
+    _log: TextIO | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        log_path = self.data_dir / "logs" / f"{self.name}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        if self._log is None:
+            self._log = log_path.open("a", encoding="utf-8")
+        self.process = subprocess.Popen(  # noqa: S603 - our own interpreter and modules
+            self.argv, stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT
+        )
+        write_pid(self.data_dir, self.name, self.process.pid)
+
+    def exited(self) -> bool:
+        return self.process is not None and self.process.poll() is not None
+
+    def stop(self, timeout_s: float = 5) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout_s)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout_s)
+        remove_pid(self.data_dir, self.name)
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until(check: Callable[[], bool], timeout_s: float, what: str, child: Child | None = None) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        if child is not None and child.exited():
+            raise PontoError(f"{what}: the process exited (see {child.data_dir}/logs/{child.name}.log)")
+        time.sleep(0.1)
+    raise PontoError(f"{what}: not ready after {timeout_s:.0f} s")
+
+
+def _port_open(port: int) -> bool:
+    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        return True
+    return False
+
+
+def _healthy(url: str) -> bool:
+    with (
+        contextlib.suppress(OSError, ValueError),
+        urllib.request.urlopen(f"{url}/health", timeout=1) as response,  # noqa: S310 - loopback
+    ):
+        return bool(json.load(response).get("status") == "ok")
+    return False
+
+
+@contextlib.contextmanager
+def embedded_postgres(data_dir: Path) -> Iterator[tuple[str, int | None]]:
+    import pgserver
+
+    server = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")  # type: ignore[attr-defined]
+    try:
+        yield server.get_uri(), server.get_pid()
+    finally:
+        server.cleanup()
+
+
+def migrate(database_url: str, timeout_s: float = 30) -> list[str]:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            conn = psycopg2.connect(database_url, connect_timeout=3, application_name="ponto-migrate")
+            break
+        except psycopg2.OperationalError as exc:
+            if time.monotonic() > deadline:
+                raise PontoError("cannot reach the database to migrate it") from exc
+            time.sleep(0.5)
+    try:
+        return migrations.apply(conn)
+    finally:
+        conn.close()
+
+
+def create_queues(client: Any, settings: QueueSettings, visibility_timeout_s: int) -> tuple[str, str]:
+    """The punches queue and its DLQ, with serverless.yml's redrive settings (idempotent)."""
+    dlq_url = client.create_queue(QueueName=DLQ_NAME)["QueueUrl"]
+    client.set_queue_attributes(QueueUrl=dlq_url, Attributes={"MessageRetentionPeriod": str(DLQ_RETENTION_S)})
+    dlq_arn = client.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    queue_url = client.create_queue(QueueName=QUEUE_NAME)["QueueUrl"]
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(settings.max_receive_count)}
+    client.set_queue_attributes(
+        QueueUrl=queue_url,
+        Attributes={"RedrivePolicy": json.dumps(redrive), "VisibilityTimeout": str(visibility_timeout_s)},
+    )
+    return queue_url, dlq_url
+
+
+class Supervisor:
+    def __init__(self, options: LocalOptions) -> None:
+        self.options = options
+        self.data_dir = options.data_dir.resolve()
+        self.children: dict[str, Child] = {}
+        self.stopping = threading.Event()
+
+    def _child(self, name: str, *module_args: str) -> Child:
+        child = Child(name, [sys.executable, "-m", *module_args], self.data_dir)
+        self.children[name] = child
+        child.start()
+        return child
+
+    def run(self) -> int:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        write_pid(self.data_dir, "local", os.getpid())
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: self.stopping.set())
+        with contextlib.ExitStack() as stack:
+            stack.callback(remove_pid, self.data_dir, "local")
+            stack.callback(self._stop_children)
+            database_url = self.options.database_url
+            if database_url is None:
+                print("starting PostgreSQL (embedded) ...", flush=True)
+                database_url, pg_pid = stack.enter_context(embedded_postgres(self.data_dir))
+                if pg_pid is not None:
+                    write_pid(self.data_dir, "postgres", pg_pid)
+                stack.callback(remove_pid, self.data_dir, "postgres")
+            applied = migrate(database_url)
+            print(f"database migrated ({', '.join(applied) or 'up to date'})", flush=True)
+            state = self._start_pipeline(database_url)
+            print(f"ponto local ready: {state.gateway_url}", flush=True)
+            print(f"  api key: {state.api_key}", flush=True)
+            print(f"  try: ponto punch --employee 42 --data-dir {self.options.data_dir}", flush=True)
+            self._watch(state)
+        print("ponto local stopped", flush=True)
+        return 0
+
+    def _start_pipeline(self, database_url: str) -> LocalState:
+        settings = QueueSettings.from_serverless()
+        endpoint = self.options.sqs_endpoint
+        if endpoint is None:
+            port = free_port()
+            sqs = self._child(
+                "sqs", "ponto.local.sqs_server", "--port", str(port), "--db", str(self.data_dir / "sqs.db")
+            )
+            wait_until(lambda: _port_open(port), 20, "queue server", sqs)
+            endpoint = f"http://127.0.0.1:{port}"
+        client = sqs_client(endpoint, LOCAL_REGION)
+        visibility = self.options.visibility_timeout_s or settings.visibility_timeout_s
+        queue_url, dlq_url = create_queues(client, settings, visibility)
+        api_key = self.options.api_key or self._previous_key() or secrets.token_urlsafe(24)
+        state = LocalState(
+            gateway_url=f"http://127.0.0.1:{self.options.port}",
+            api_key=api_key,
+            api_key_id=api_key_id(api_key),
+            sqs_endpoint=endpoint,
+            queue_url=queue_url,
+            dlq_url=dlq_url,
+            database_url=database_url,
+        )
+        state.save(self.data_dir)
+        if _port_open(self.options.port):
+            raise ConfigError(f"port {self.options.port} is already in use (choose another with --port)")
+        gateway = self._child(
+            "gateway",
+            "ponto.local.gateway",
+            "--data-dir",
+            str(self.data_dir),
+            "--port",
+            str(self.options.port),
+        )
+        wait_until(lambda: _healthy(state.gateway_url), 20, "gateway", gateway)
+        self._child("runner", "ponto.local.runner", "--data-dir", str(self.data_dir))
+        return state
+
+    def _previous_key(self) -> str | None:
+        with contextlib.suppress(ConfigError):
+            return LocalState.load(self.data_dir).api_key
+        return None
+
+    def _watch(self, state: LocalState) -> None:
+        client = sqs_client(state.sqs_endpoint, state.region, timeout_s=3)
+        interactive = sys.stdout.isatty()
+        last_line = ""
+        while not self.stopping.wait(1.0):
+            for child in self.children.values():
+                if child.exited() and not self.stopping.is_set():
+                    code = child.process.returncode if child.process else None
+                    child.restarts += 1
+                    print(f"\n{child.name} exited (code {code}); restarting it", flush=True)
+                    child.start()
+            line = status_module.collect(
+                client, state.queue_url, state.dlq_url, state.database_url, state.gateway_url
+            ).line()
+            if interactive:
+                print(f"\r{line}   ", end="", flush=True)
+            elif line != last_line:
+                print(line, flush=True)
+            last_line = line
+        if interactive:
+            print()
+
+    def _stop_children(self) -> None:
+        # The runner first (it finishes its invocations), then the gateway, then the queue server.
+        for name in ("runner", "gateway", "sqs"):
+            child = self.children.get(name)
+            if child is not None:
+                child.stop(timeout_s=float(os.environ.get("PONTO_LOCAL_STOP_TIMEOUT", "8")))
+
+
+def run_local(options: LocalOptions) -> int:
+    return Supervisor(options).run()

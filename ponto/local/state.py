@@ -1,0 +1,63 @@
+"""What a running local stack tells the other commands: ``<data-dir>/local.json`` and the pid files."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ponto.errors import ConfigError
+
+DEFAULT_DATA_DIR = Path(".ponto")
+LOCAL_REGION = "us-east-1"
+
+
+@dataclass(frozen=True)
+class LocalState:
+    gateway_url: str
+    api_key: str
+    api_key_id: str
+    sqs_endpoint: str
+    queue_url: str
+    dlq_url: str
+    database_url: str
+    region: str = LOCAL_REGION
+
+    @staticmethod
+    def path(data_dir: Path) -> Path:
+        return data_dir / "local.json"
+
+    def save(self, data_dir: Path) -> None:
+        target = self.path(data_dir)
+        temporary = target.with_suffix(".tmp")
+        # The file holds the local API key: readable by its owner only.
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(asdict(self), handle, indent=2)
+        temporary.replace(target)
+
+    @classmethod
+    def load(cls, data_dir: Path) -> LocalState:
+        try:
+            data: dict[str, Any] = json.loads(cls.path(data_dir).read_text(encoding="utf-8"))
+            return cls(**data)
+        except (OSError, ValueError, TypeError) as exc:
+            raise ConfigError(
+                f"no local stack found in {data_dir}/ (start one with `ponto local --data-dir {data_dir}`)"
+            ) from exc
+
+
+def pid_path(data_dir: Path, name: str) -> Path:
+    return data_dir / "pids" / f"{name}.pid"
+
+
+def write_pid(data_dir: Path, name: str, pid: int) -> None:
+    path = pid_path(data_dir, name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"{pid}\n", encoding="utf-8")
+
+
+def remove_pid(data_dir: Path, name: str) -> None:
+    pid_path(data_dir, name).unlink(missing_ok=True)

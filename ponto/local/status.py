@@ -1,0 +1,90 @@
+"""Counts of a running pipeline: queue depth, in flight, DLQ, rows recorded, last lead time."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import psycopg2
+from botocore.exceptions import BotoCoreError, ClientError
+
+_QUEUE_COUNTS = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+
+
+@dataclass(frozen=True)
+class Status:
+    received: int | None  # accepted by the local gateway since it started (None: not local/unknown)
+    queue: int | None
+    in_flight: int | None
+    dlq: int | None
+    recorded: int | None
+    last_lead_time_ms: float | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def line(self) -> str:
+        def show(value: int | float | None) -> str:
+            return "?" if value is None else f"{value:,.0f}"
+
+        return (
+            f"received {show(self.received)} | recorded {show(self.recorded)} | queued {show(self.queue)}"
+            f" | in flight {show(self.in_flight)} | DLQ {show(self.dlq)}"
+            f" | last lead time {show(self.last_lead_time_ms)} ms"
+        )
+
+
+def collect(
+    client: Any, queue_url: str, dlq_url: str, database_url: str | None, gateway_url: str | None = None
+) -> Status:
+    """Each count is None when its source cannot be reached (a status never fails)."""
+    queue, in_flight = _queue_counts(client, queue_url)
+    dlq, dlq_in_flight = _queue_counts(client, dlq_url)
+    recorded, lead = _database_counts(database_url) if database_url else (None, None)
+    return Status(
+        received=_gateway_accepted(gateway_url) if gateway_url else None,
+        queue=queue,
+        in_flight=in_flight,
+        dlq=None if dlq is None or dlq_in_flight is None else dlq + dlq_in_flight,
+        recorded=recorded,
+        last_lead_time_ms=lead,
+    )
+
+
+def _queue_counts(client: Any, url: str) -> tuple[int | None, int | None]:
+    try:
+        attributes = client.get_queue_attributes(QueueUrl=url, AttributeNames=_QUEUE_COUNTS)["Attributes"]
+        return int(attributes[_QUEUE_COUNTS[0]]), int(attributes[_QUEUE_COUNTS[1]])
+    except (BotoCoreError, ClientError, KeyError, ValueError):
+        return None, None
+
+
+def _database_counts(database_url: str) -> tuple[int | None, float | None]:
+    try:
+        conn = psycopg2.connect(database_url, connect_timeout=2, application_name="ponto-status")
+    except psycopg2.Error:
+        return None, None
+    try:
+        with conn, conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM punches")
+            (recorded,) = cur.fetchone() or (None,)
+            cur.execute(
+                "SELECT extract(epoch FROM recorded_at - received_at) * 1000 FROM punches"
+                " WHERE received_at IS NOT NULL ORDER BY recorded_at DESC LIMIT 1"
+            )
+            row = cur.fetchone()
+        return recorded, None if row is None or row[0] is None else float(row[0])
+    except psycopg2.Error:
+        return None, None
+    finally:
+        conn.close()
+
+
+def _gateway_accepted(gateway_url: str) -> int | None:
+    try:
+        with urllib.request.urlopen(f"{gateway_url}/health", timeout=2) as response:  # noqa: S310 - loopback URL
+            return int(json.load(response)["accepted"])
+    except (OSError, ValueError, KeyError):
+        return None

@@ -1,0 +1,112 @@
+"""`ponto local` end to end: gateway, queue, runner, the real worker handler and PostgreSQL."""
+
+from __future__ import annotations
+
+import http.client
+import json
+from typing import Any
+
+import pytest
+
+from ponto.loadgen import post_punches
+from tests.e2e.conftest import RunningStack, wait_for
+from tests.events import legacy_body, v1_body
+
+pytestmark = pytest.mark.e2e
+
+
+def post(stack: RunningStack, body: bytes, headers: dict[str, str], path: str = "/punches") -> tuple[int, Any]:
+    connection = http.client.HTTPConnection("127.0.0.1", stack.port, timeout=10)
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        return response.status, json.loads(response.read() or b"null")
+    finally:
+        connection.close()
+
+
+def json_headers(stack: RunningStack) -> dict[str, str]:
+    return {"Content-Type": "application/json", "x-api-key": stack.api_key}
+
+
+def test_valid_and_legacy_punches_are_recorded_exactly_once(local_stack: RunningStack) -> None:
+    v1 = [v1_body(employee_id=f"e2e-{i}") for i in range(3)]
+    legacy = [legacy_body(usuario_id=9000 + i) for i in range(2)]
+    receipts = [post(local_stack, json.dumps(b).encode(), json_headers(local_stack)) for b in [*v1, *legacy]]
+    resent = post(local_stack, json.dumps(v1[0]).encode(), json_headers(local_stack))  # a clock retrying
+    assert [status for status, _ in receipts] == [202] * 5 and resent[0] == 202
+    request_ids = [receipt["request_id"] for _, receipt in receipts]
+
+    wait_for(
+        lambda: local_stack.sql("SELECT count(*) FROM punches WHERE request_id = ANY(%s)", request_ids)[0][0] == 5,
+        60,
+        "the five punches",
+    )
+    rows = local_stack.sql(
+        "SELECT punch_id, employee_id, format FROM punches WHERE employee_id LIKE 'e2e-%%' OR employee_id LIKE '900_'"
+    )
+    assert sorted(rows) == sorted(
+        [(b["punch_id"], b["employee_id"], "v1") for b in v1]
+        + [(request_ids[3 + i], str(9000 + i), "legacy") for i in range(2)]
+    )
+
+
+def test_malformed_and_unauthorised_requests_get_4xx_and_queue_nothing(local_stack: RunningStack) -> None:
+    good = json.dumps(v1_body()).encode()
+    key = local_stack.api_key
+    with_key = {"Content-Type": "application/json", "x-api-key": key}
+    invalid_bodies = [
+        b"{",
+        b"",
+        b"\xff\xfe",
+        b'{"mensagem": "Hello"}',
+        b"[]",
+        b"null",
+        b'{"employee_id": "x\'; DROP TABLE punches;--", "punched_at": "2026-11-22T08:00:00Z"}',
+        json.dumps(v1_body(punched_at="2026-11-22 08:00")).encode(),
+        json.dumps({"usuarioId": "1", "ponto": "2026-11-22 08:00:00"}).encode(),
+        json.dumps(v1_body(location={"lat": 100, "lon": 0})).encode(),
+        b"{" * 10_000,
+    ]
+    corpus: list[tuple[bytes, dict[str, str], str]] = [
+        (good, {"Content-Type": "application/json"}, "/punches"),
+        (good, {"Content-Type": "application/json", "x-api-key": "wrong"}, "/punches"),
+        (good, {"Content-Type": "application/json", "x-api-key": key.upper()}, "/punches"),
+        (good, {"Content-Type": "text/plain", "x-api-key": key}, "/punches"),
+        (good, {"x-api-key": key}, "/punches"),
+        (good, with_key, "/schema"),
+    ] + [(body, with_key, "/punches") for body in invalid_bodies]
+    before = local_stack.status()
+    answers = [post(local_stack, body, headers, path) for body, headers, path in corpus]
+    statuses = [status for status, _ in answers]
+    assert all(400 <= status < 500 for status in statuses), statuses
+    assert statuses[:6] == [403, 403, 403, 415, 415, 403]
+    assert all(answer["message"] == "Invalid request body" and answer["detail"] for _, answer in answers[6:])
+    after = local_stack.status()
+    assert after.received == before.received
+    assert after.queue == after.in_flight == after.dlq == 0
+
+
+def test_health_status_and_punch_commands(local_stack: RunningStack) -> None:
+    punched = local_stack.cli("punch", "--employee", "cli-1", "--kind", "out")
+    assert punched.returncode == 0, punched.stderr
+    receipt = json.loads(punched.stdout)
+    assert receipt["status"] == 202 and receipt["response"]["status"] == "accepted"
+    wait_for(lambda: bool(local_stack.sql("SELECT 1 FROM punches WHERE employee_id = 'cli-1'")), 60, "the CLI punch")
+    status = json.loads(local_stack.cli("status", "--json").stdout)
+    assert status["recorded"] >= 1 and status["dlq"] == 0 and status["last_lead_time_ms"] is not None
+    assert {"gateway", "runner", "sqs", "postgres", "local"} <= set(local_stack.pids())
+
+
+def test_a_burst_is_drained(local_stack: RunningStack) -> None:
+    result = post_punches(local_stack.url, local_stack.api_key, 1000, concurrency=20, employee_prefix="burst")
+    assert result.statuses == {202: 1000}
+    wait_for(
+        lambda: local_stack.sql("SELECT count(*) FROM punches WHERE employee_id LIKE 'burst-%%'")[0][0] == 1000,
+        120,
+        "the burst to be recorded",
+    )
+    assert (
+        local_stack.sql("SELECT count(DISTINCT request_id) FROM punches WHERE employee_id LIKE 'burst-%%'")[0][0]
+        == 1000
+    )
