@@ -1,7 +1,12 @@
 # One command runs every check a change must pass: `make check`.
 VENV := .venv/bin
 
-.PHONY: install check lint test test-fast
+.PHONY: install local check lint test test-fast
+
+# Command 1: install what is missing, then start the local stack in the foreground (ARGS="--port 3001" ...).
+local:
+	scripts/bootstrap --python
+	$(VENV)/ponto local $(ARGS)
 
 install:
 	scripts/bootstrap
