@@ -1,0 +1,1 @@
+"""Pieces of `ponto local`: the pipeline on one machine, without AWS or Docker."""
