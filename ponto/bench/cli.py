@@ -1,0 +1,99 @@
+"""`ponto bench worker|coldstart`: the argument parsing and the printing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from ponto.bench import coldstart, worker
+
+
+def add_bench_parser(subparsers: Any) -> None:
+    """Register `bench` (with `worker` and `coldstart`) on the `ponto` command's subparsers."""
+    bench = subparsers.add_parser("bench", help="measure the worker against the reference design")
+    benches = bench.add_subparsers(dest="bench_command", required=True)
+
+    throughput = benches.add_parser(
+        "worker",
+        help="rows/s of the worker handler (batches of 10 and 1,000), the reference design and a raw COPY",
+    )
+    throughput.add_argument(
+        "--records", type=_positive, default=worker.DEFAULT_RECORDS, help="punches to write (default: %(default)s)"
+    )
+    throughput.add_argument(
+        "--seed-records",
+        type=_positive,
+        default=worker.DEFAULT_SEED_RECORDS,
+        help="punches the slow reference design writes, at most --records (default: %(default)s)",
+    )
+    throughput.add_argument(
+        "--repeat", type=_positive, default=worker.DEFAULT_REPEAT, help="runs of each approach; medians count"
+    )
+    throughput.add_argument(
+        "--database-url",
+        help="libpq URI of a database to use (its punches table is TRUNCATED); default: a temporary pgserver",
+    )
+    throughput.add_argument("--json", action="store_true", help="print the figures as JSON")
+    throughput.set_defaults(run=run_worker)
+
+    cold = benches.add_parser("coldstart", help="import time of the worker handler and size of the deploy zip")
+    cold.add_argument("--runs", type=_positive, default=coldstart.DEFAULT_RUNS, help="fresh interpreters per import")
+    cold.add_argument(
+        "--package", action="store_true", help="run `serverless package` first and measure the zip it builds"
+    )
+    cold.add_argument("--json", action="store_true", help="print the figures as JSON")
+    cold.set_defaults(run=run_coldstart)
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    options = worker.WorkerBenchOptions(
+        records=args.records, seed_records=args.seed_records, repeat=args.repeat, database_url=args.database_url
+    )
+    return _print(worker.run(options), as_json=args.json)
+
+
+def run_coldstart(args: argparse.Namespace) -> int:
+    return _print(coldstart.run(coldstart.ColdStartOptions(runs=args.runs, package=args.package)), as_json=args.json)
+
+
+def _print(figures: dict[str, Any], *, as_json: bool) -> int:
+    if as_json:
+        print(json.dumps(figures, indent=2))
+    else:
+        print(format_figures(figures))
+    return 0
+
+
+def format_figures(figures: dict[str, Any]) -> str:
+    """One `name: value` line per figure; targets as `name >= target: met|missed`."""
+    lines = []
+    for name, value in figures.items():
+        if name in ("targets", "targets_met"):
+            continue
+        if isinstance(value, dict):
+            value = ", ".join(f"{key}={item}" for key, item in value.items())
+        elif isinstance(value, list):
+            value = ", ".join(
+                " ".join(str(v) for v in item.values()) if isinstance(item, dict) else str(item) for item in value
+            )
+        lines.append(f"{name}: {'n/a' if value is None else value}")
+    met = figures.get("targets_met", {})
+    for name, target in figures.get("targets", {}).items():
+        verdict = {True: "met", False: "MISSED", None: "not measured"}[met.get(name)]
+        lines.append(f"target {name} {_sense(name)} {target}: {verdict}")
+    return "\n".join(lines)
+
+
+def _sense(name: str) -> str:
+    return "<=" if name in ("import_ratio", "zip_mb") else ">="
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value

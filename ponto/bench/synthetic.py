@@ -1,0 +1,109 @@
+"""Synthetic punches as the gateway queues them and the Lambda event source delivers them.
+
+Deterministic for a given seed, so every approach of a benchmark writes the very same rows.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:ponto-bench-punches"
+FUNCTION_NAME = "ponto-bench-worker"
+_KINDS = ("in", "break_start", "break_end", "out")
+_BRT = timezone(timedelta(hours=-3))
+# 2026-11-23 08:00 BRT: the morning rush of a working day.
+_START_MS = 1_795_950_000_000
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def punch_records(count: int, *, seed: int = 2026) -> list[dict[str, Any]]:
+    """`count` SQS records of distinct v1 punches, with the attributes the gateway's mapping adds."""
+    rng = random.Random(seed)  # noqa: S311 - test data, reproducible on purpose
+    employees = max(1, count // 4)
+    records = []
+    for index in range(count):
+        received_ms = _START_MS + index * 37 + rng.randrange(0, 1000)
+        punched_at = datetime.fromtimestamp((received_ms - rng.randrange(200, 5000)) / 1000, tz=UTC)
+        body = {
+            "punch_id": _uuid(rng),
+            "employee_id": f"emp-{rng.randrange(employees):05d}",
+            "punched_at": punched_at.astimezone(_BRT).isoformat(timespec="milliseconds"),
+            "kind": _KINDS[index % len(_KINDS)],
+            "device_id": f"kiosk-{rng.randrange(40):02d}",
+            "location": {
+                "lat": round(-23.55 + rng.uniform(-0.05, 0.05), 6),
+                "lon": round(-46.63 + rng.uniform(-0.05, 0.05), 6),
+                "accuracy_m": round(rng.uniform(3, 30), 1),
+            },
+        }
+        attributes = {
+            "requestId": _uuid(rng),
+            "receivedAt": str(received_ms),
+            "sourceIp": f"203.0.113.{rng.randrange(1, 255)}",
+            "apiKeyId": f"key{rng.randrange(10):02d}abcdef",
+        }
+        records.append(sqs_record(json.dumps(body), attributes, message_id=_uuid(rng), rng=rng))
+    return records
+
+
+def sqs_record(body: str, attributes: dict[str, str], *, message_id: str, rng: random.Random) -> dict[str, Any]:
+    """One record of an SQS event, shaped as the event source mapping delivers it."""
+    sent_ms = int(attributes.get("receivedAt") or _START_MS)
+    return {
+        "messageId": message_id,
+        "receiptHandle": f"AQEB{rng.getrandbits(256):064x}",
+        "body": body,
+        "attributes": {
+            "ApproximateReceiveCount": "1",
+            "SentTimestamp": str(sent_ms),
+            "SenderId": "AROAEXAMPLE:apigateway",
+            "ApproximateFirstReceiveTimestamp": str(sent_ms + 20),
+        },
+        "messageAttributes": {
+            name: {
+                "stringValue": value,
+                "stringListValues": [],
+                "binaryListValues": [],
+                "dataType": "Number" if name == "receivedAt" else "String",
+            }
+            for name, value in attributes.items()
+        },
+        "md5OfBody": "",
+        "eventSource": "aws:sqs",
+        "eventSourceARN": QUEUE_ARN,
+        "awsRegion": "us-east-1",
+    }
+
+
+def batches(records: Sequence[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
+    """The records in consecutive batches of at most `size`, as the event source mapping groups them."""
+    if size < 1:
+        raise ValueError("batch size must be at least 1")
+    for start in range(0, len(records), size):
+        yield list(records[start : start + size])
+
+
+def sqs_events(records: Sequence[dict[str, Any]], batch_size: int) -> list[dict[str, Any]]:
+    return [{"Records": batch} for batch in batches(records, batch_size)]
+
+
+@dataclass
+class LambdaContext:
+    """The attributes of a Lambda context that the handler and Powertools read."""
+
+    function_name: str = FUNCTION_NAME
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION_NAME}"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
