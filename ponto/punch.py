@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -16,8 +15,8 @@ from ponto.errors import InvalidPunchError
 PunchFormat = Literal["v1", "legacy"]
 
 _RFC3339 = re.compile(
-    r"^(?P<date>\d{4}-\d{2}-\d{2})[T ](?P<hms>\d{2}:\d{2}):(?P<second>\d{2})"
-    r"(?:\.(?P<fraction>\d{1,9}))?(?P<offset>Z|[+-]\d{2}:\d{2})?$"
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:(?P<second>\d{2})"
+    r"(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})?$"
 )
 
 
@@ -34,7 +33,7 @@ class QueuedMessage:
         attributes = {
             str(name): str(value["stringValue"])
             for name, value in (record.get("messageAttributes") or {}).items()
-            if isinstance(value, Mapping) and value.get("stringValue") is not None
+            if isinstance(value, dict) and value.get("stringValue") is not None
         }
         return cls(message_id=record["messageId"], body=record.get("body") or "", attributes=attributes)
 
@@ -67,7 +66,8 @@ def parse_punch(message: QueuedMessage, local_tz: tzinfo) -> Punch:
     fallback_id = request_id or message.message_id
     legacy = "usuarioId" in body
     return Punch(
-        punch_id=str(uuid.UUID(body["punch_id"])) if "punch_id" in body else fallback_id,
+        # The schema's pattern admits only the 8-4-4-4-12 form: lower case is the one spelling.
+        punch_id=body["punch_id"].lower() if "punch_id" in body else fallback_id,
         employee_id=str(body["usuarioId"]) if legacy else body["employee_id"],
         punched_at=parse_timestamp(body["ponto"] if legacy else body["punched_at"], local_tz),
         kind=body.get("kind"),
@@ -91,21 +91,22 @@ def parse_timestamp(text: str, local_tz: tzinfo) -> datetime:
     match = _RFC3339.match(text)
     if match is None:
         raise InvalidPunchError(f"{text!r} is not an RFC 3339 date-time")
-    second = int(match["second"])
-    fraction = (match["fraction"] or "").ljust(6, "0")[:6]
-    offset = match["offset"]
-    iso = f"{match['date']}T{match['hms']}:{min(second, 59):02d}.{fraction}"
-    if offset:
-        iso += "+00:00" if offset == "Z" else offset
+    leap = match["second"] == "60"
+    if leap:
+        text = text[: match.start("second")] + "59" + text[match.end("second") :]
     try:
-        moment = datetime.fromisoformat(iso)
+        # fromisoformat reads every form the pattern admits (Z, offsets, up to 9 fraction digits,
+        # truncated to microseconds) except a leap second, read as the instant after :59.
+        moment = datetime.fromisoformat(
+            text[: match.start("second")] + "59" + text[match.end("second") :] if leap else text
+        )
     except ValueError:
         raise InvalidPunchError(f"{text!r} is not a valid date-time") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=local_tz)
     try:
-        if second == 60:  # a leap second: the instant just after :59
-            moment += timedelta(seconds=1)
+        if leap:
+            moment = moment.replace(microsecond=0) + timedelta(seconds=1)
         return moment.astimezone(UTC)
     except OverflowError:
         raise InvalidPunchError(f"{text!r} is out of range") from None
@@ -113,13 +114,17 @@ def parse_timestamp(text: str, local_tz: tzinfo) -> datetime:
 
 def _load_json(body: str) -> Any:
     try:
-        return json.loads(body, parse_constant=_reject_constant)
+        return _DECODER.decode(body)
     except (ValueError, RecursionError):
         raise InvalidPunchError("body is not valid JSON") from None
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+# One decoder for every body (json.loads with an option builds a new one per call).
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def _epoch_ms(text: str | None) -> datetime | None:

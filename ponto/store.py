@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg2
+import psycopg2.errors
 import psycopg2.extensions
+import psycopg2.extras
 
 from ponto.config import DatabaseConfig, SecretDatabase, UrlDatabase
 from ponto.errors import RowRejectedError, StoreError
@@ -26,17 +29,13 @@ COLUMNS = (
 )  # fmt: skip
 _COLUMN_LIST = ", ".join(COLUMNS)
 
-# One bulk, idempotent write per batch: COPY the batch into a per-connection staging table, then
-# insert what is new. A punch id seen before (in this batch or an earlier one) adds no row.
-_CREATE_STAGING = (
-    f"CREATE TEMP TABLE punches_incoming ON COMMIT DELETE ROWS AS SELECT {_COLUMN_LIST} FROM punches WITH NO DATA"
-)
-_COPY_STAGING = f"COPY punches_incoming ({_COLUMN_LIST}) FROM STDIN WITH (FORMAT csv)"
-_INSERT_NEW = (
-    f"INSERT INTO punches ({_COLUMN_LIST}) "
-    f"SELECT DISTINCT ON (punch_id) {_COLUMN_LIST} FROM punches_incoming ORDER BY punch_id "
-    "ON CONFLICT (punch_id) DO NOTHING RETURNING punch_id"
-)
+# One bulk, idempotent write per batch, in one statement (the connection is in autocommit):
+# - most batches hold only new punches: COPY them straight into punches;
+# - a batch with a punch recorded before (a redelivery, a clock's resend) fails that COPY as a whole
+#   (unique violation) and is written again with INSERT ... ON CONFLICT DO NOTHING, which adds only
+#   what is new and returns it.
+_COPY_NEW = f"COPY punches ({_COLUMN_LIST}) FROM STDIN WITH (FORMAT csv)"
+_INSERT_NEW = f"INSERT INTO punches ({_COLUMN_LIST}) VALUES %s ON CONFLICT (punch_id) DO NOTHING RETURNING punch_id"
 
 _CONNECTION_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError)
 # Errors caused by the data of some row, not by the database's state: retrying the same batch would
@@ -97,20 +96,25 @@ class PunchStore:
         self._connect = connect
         self._conn: Connection | None = None
 
-    def record(self, punches: Sequence[Punch]) -> WriteResult:
-        """Write the punches in one transaction; return the ids that were new.
+    def record(self, punches: Iterable[Punch]) -> WriteResult:
+        """Write the punches in one statement; return the ids that were new.
 
-        A dropped connection (idle timeout, failover, auto-pause) is retried once on a fresh one:
-        the write is idempotent, so a retry after an unknown outcome records nothing twice.
+        `punches` may be a generator: the COPY streams it, so the database inserts one part of the
+        batch while the caller still parses the next. A dropped connection (idle timeout, failover,
+        auto-pause) is retried once on a fresh one: the write is idempotent, so a retry after an
+        unknown outcome records nothing twice.
         """
+        replay = _Replayable(punches)
+        if replay.empty():
+            return WriteResult(inserted=frozenset(), written_at=datetime.now(UTC))
         try:
-            return self._write(punches)
+            return self._write(replay)
         except _CONNECTION_ERRORS:
             self.close()
         except _ROW_ERRORS as exc:
             raise RowRejectedError("the database refused a row of the batch") from exc
         try:
-            return self._write(punches)
+            return self._write(replay)
         except _ROW_ERRORS as exc:
             raise RowRejectedError("the database refused a row of the batch") from exc
         except psycopg2.Error as exc:
@@ -127,18 +131,21 @@ class PunchStore:
     def _connection(self) -> Connection:
         if self._conn is None or self._conn.closed:
             conn = self._connect()
-            with conn, conn.cursor() as cur:
-                cur.execute(_CREATE_STAGING)
+            conn.autocommit = True
             self._conn = conn
         return self._conn
 
-    def _write(self, punches: Sequence[Punch]) -> WriteResult:
+    def _write(self, punches: _Replayable) -> WriteResult:
         conn = self._connection()
         try:
-            with conn, conn.cursor() as cur:
-                cur.copy_expert(_COPY_STAGING, _csv_rows(punches))
-                cur.execute(_INSERT_NEW)
-                inserted = frozenset(row[0] for row in cur.fetchall())
+            with conn.cursor() as cur:
+                try:
+                    cur.copy_expert(_COPY_NEW, _CsvStream(punches.replay()))
+                    inserted = frozenset(p.punch_id for p in punches.seen)
+                except psycopg2.errors.UniqueViolation:
+                    rows = [_row(p) for p in punches.replay()]
+                    returned = psycopg2.extras.execute_values(cur, _INSERT_NEW, rows, page_size=len(rows), fetch=True)
+                    inserted = frozenset(row[0] for row in returned)
         except psycopg2.Error:
             if conn.closed:
                 self._conn = None
@@ -146,27 +153,61 @@ class PunchStore:
         return WriteResult(inserted=inserted, written_at=datetime.now(UTC))
 
 
-def _csv_rows(punches: Sequence[Punch]) -> io.StringIO:
-    buffer = io.StringIO()
-    # QUOTE_NOTNULL: every value quoted, None left bare, which COPY's csv format reads as NULL.
-    writer = csv.writer(buffer, quoting=csv.QUOTE_NOTNULL, lineterminator="\n")
-    writer.writerows(
-        (
-            p.punch_id,
-            p.employee_id,
-            p.punched_at.isoformat(),
-            p.kind,
-            p.device_id,
-            None if p.location is None else json.dumps(p.location),
-            p.format,
-            p.request_id,
-            p.message_id,
-            p.source_ip,
-            p.api_key_id,
-            None if p.received_at is None else p.received_at.isoformat(),
-            p.raw,
-        )
-        for p in punches
+class _Replayable:
+    """An iterable consumed once from its source and replayed from memory after that."""
+
+    def __init__(self, source: Iterable[Punch]) -> None:
+        self._source = iter(source)
+        self.seen: list[Punch] = []
+
+    def empty(self) -> bool:
+        first = next(self._source, None)
+        if first is None:
+            return True
+        self.seen.append(first)
+        return False
+
+    def replay(self) -> Iterator[Punch]:
+        yield from list(self.seen)
+        for punch in self._source:
+            self.seen.append(punch)
+            yield punch
+
+
+class _CsvStream:
+    """A file-like object that COPY reads: the next rows as CSV, produced on demand."""
+
+    _ROWS_PER_READ = 64
+
+    def __init__(self, punches: Iterator[Punch]) -> None:
+        self._punches = punches
+        self._buffer = io.StringIO()
+        # QUOTE_NOTNULL: every value quoted, None left bare, which COPY's csv format reads as NULL.
+        self._writer = csv.writer(self._buffer, quoting=csv.QUOTE_NOTNULL, lineterminator="\n")
+
+    def read(self, size: int = -1, /) -> bytes:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._writer.writerows(_row(p) for p in itertools.islice(self._punches, self._ROWS_PER_READ))
+        return self._buffer.getvalue().encode()
+
+    def readline(self, size: int = -1, /) -> bytes:
+        return self.read(size)
+
+
+def _row(p: Punch) -> tuple[str | None, ...]:
+    return (
+        p.punch_id,
+        p.employee_id,
+        p.punched_at.isoformat(),
+        p.kind,
+        p.device_id,
+        None if p.location is None else json.dumps(p.location),
+        p.format,
+        p.request_id,
+        p.message_id,
+        p.source_ip,
+        p.api_key_id,
+        None if p.received_at is None else p.received_at.isoformat(),
+        p.raw,
     )
-    buffer.seek(0)
-    return buffer

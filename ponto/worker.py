@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any, Protocol
@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 
 class PunchWriter(Protocol):
-    def record(self, punches: Sequence[Punch]) -> WriteResult: ...
+    def record(self, punches: Iterable[Punch]) -> WriteResult: ...
 
 
 @dataclass
@@ -42,29 +42,46 @@ def record_batch(records: Iterable[Mapping[str, Any]], store: PunchWriter, local
     """Parse every SQS record, write the valid punches in one bulk idempotent write.
 
     Invalid records are reported as failures (they end in the DLQ) and never block the valid ones;
-    if the store fails, every valid record is reported as failed, so it comes back later.
+    if the store fails, every valid record is reported as failed, so it comes back later. Records are
+    parsed as the store streams them to the database, so parsing and writing overlap.
     """
     outcome = BatchOutcome()
     punches: list[Punch] = []
-    for record in records:
-        outcome.size += 1
-        message = QueuedMessage.from_sqs_record(record)
-        try:
-            punches.append(parse_punch(message, local_tz))
-        except InvalidPunchError as exc:
-            outcome.rejected[message.message_id] = exc.reason
-    if not punches:
-        return outcome
+
+    def valid_punches() -> Iterator[Punch]:
+        for record in records:
+            outcome.size += 1
+            message = QueuedMessage.from_sqs_record(record)
+            try:
+                punch = parse_punch(message, local_tz)
+            except InvalidPunchError as exc:
+                outcome.rejected[message.message_id] = exc.reason
+                continue
+            punches.append(punch)
+            yield punch
+
+    stream = valid_punches()
     try:
-        _account(outcome, punches, store.record(punches))
+        result = store.record(stream)
     except RowRejectedError:
+        _drain(stream)  # the parse may have stopped where the database did
         logger.warning("the database refused a row; writing the batch's punches one by one")
         for punch in punches:
             _record_alone(outcome, punch, store)
+        return outcome
     except StoreError:
+        _drain(stream)
         logger.exception("could not record a batch of %d punches; they will be retried", len(punches))
         outcome.unwritten.extend(p.message_id for p in punches)
+        return outcome
+    _account(outcome, punches, result)
     return outcome
+
+
+def _drain(stream: Iterator[Punch]) -> None:
+    """Parse what the store did not read (the generator collects the punches and the rejects)."""
+    for _ in stream:
+        pass
 
 
 def _record_alone(outcome: BatchOutcome, punch: Punch, store: PunchWriter) -> None:

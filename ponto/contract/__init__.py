@@ -27,7 +27,6 @@ Validator = Callable[[Any], Any]
 class Contract:
     document: Mapping[str, Any]
     punch_schema: Mapping[str, Any]
-    _validate_punch: Validator
     _validate_v1: Validator
     _validate_legacy: Validator
 
@@ -47,18 +46,18 @@ class Contract:
         return responses
 
     def validate_punch(self, body: Any) -> None:
-        """Apply the gateway's request schema; raise InvalidPunchError with the reason."""
+        """Apply the gateway's request schema; raise InvalidPunchError with the reason.
+
+        The schema's two oneOf branches exclude each other (no additional properties, disjoint
+        required keys), so validating the branch the body claims (legacy bodies carry usuarioId or
+        ponto) decides exactly as the oneOf does, at half the cost, and its error names the field
+        at fault instead of "no branch matched".
+        """
+        branch = self._validate_legacy if _looks_legacy(body) else self._validate_v1
         try:
-            self._validate_punch(body)
-        except fastjsonschema.JsonSchemaException:
-            # The oneOf failure alone says only "no branch matched"; validating the branch the body
-            # was meant for (legacy bodies carry usuarioId/ponto) gives a reason a client can act on.
-            branch = self._validate_legacy if _looks_legacy(body) else self._validate_v1
-            try:
-                branch(body)
-            except fastjsonschema.JsonSchemaValueException as branch_error:
-                raise InvalidPunchError(branch_error.message) from None
-            raise InvalidPunchError("data must match exactly one punch format") from None
+            branch(body)
+        except fastjsonschema.JsonSchemaValueException as exc:
+            raise InvalidPunchError(exc.message) from None
 
 
 def _looks_legacy(body: Any) -> bool:
@@ -80,7 +79,6 @@ def load_contract() -> Contract:
     return Contract(
         document=document,
         punch_schema=schema,
-        _validate_punch=_compile(schema),
         _validate_v1=_compile(v1),
         _validate_legacy=_compile(legacy),
     )

@@ -1,6 +1,6 @@
 """The worker's batch logic against an in-memory store: the batch response and the counts."""
 
-from collections.abc import Sequence
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -20,8 +20,9 @@ class MemoryStore:
         self.rows: dict[str, Punch] = {}
         self.writes = 0
 
-    def record(self, punches: Sequence[Punch]) -> WriteResult:
-        self.writes += 1
+    def record(self, punches: Iterable[Punch]) -> WriteResult:
+        punches = list(punches)
+        self.writes += bool(punches)  # as PunchStore: nothing to write costs no write
         new = set()
         for punch in punches:
             if punch.punch_id not in self.rows:
@@ -31,14 +32,15 @@ class MemoryStore:
 
 
 class DownStore:
-    def record(self, punches: Sequence[Punch]) -> WriteResult:
+    def record(self, punches: Iterable[Punch]) -> WriteResult:
         raise StoreError("database unreachable")
 
 
 class PickyStore(MemoryStore):
     """Refuses any write that contains one given employee, as a check constraint would."""
 
-    def record(self, punches: Sequence[Punch]) -> WriteResult:
+    def record(self, punches: Iterable[Punch]) -> WriteResult:
+        punches = list(punches)
         if any(p.employee_id == "refused" for p in punches):
             raise RowRejectedError("refused")
         return super().record(punches)
