@@ -37,10 +37,10 @@ def publish(outcome: BatchOutcome) -> None:
     metrics.add_metric(name="PunchesRejected", unit=MetricUnit.Count, value=len(outcome.rejected))
     metrics.add_metric(name="PunchesRetried", unit=MetricUnit.Count, value=len(outcome.unwritten))
     # One value per batch (its worst case) keeps the EMF line small whatever the batch size.
-    if outcome.lead_times_ms:
-        metrics.add_metric(name="LeadTime", unit=MetricUnit.Milliseconds, value=max(outcome.lead_times_ms))
-    if outcome.punch_ages_ms:
-        metrics.add_metric(name="PunchAge", unit=MetricUnit.Milliseconds, value=max(outcome.punch_ages_ms))
+    if outcome.max_lead_time_ms is not None:
+        metrics.add_metric(name="LeadTime", unit=MetricUnit.Milliseconds, value=outcome.max_lead_time_ms)
+    if outcome.max_punch_age_ms is not None:
+        metrics.add_metric(name="PunchAge", unit=MetricUnit.Milliseconds, value=outcome.max_punch_age_ms)
     for message_id, reason in outcome.rejected.items():
         logger.warning("punch rejected; it goes to the DLQ", message_id=message_id, reason=reason)
     logger.info(

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from ponto.contract import load_contract
 from ponto.errors import InvalidPunchError
@@ -20,26 +19,38 @@ _RFC3339 = re.compile(
 )
 
 
-@dataclass(frozen=True, slots=True)
-class QueuedMessage:
-    """The parts of an SQS record the worker uses (the Lambda event shape, minus the noise)."""
+class QueuedMessage(NamedTuple):
+    """The parts of an SQS record the worker uses: the body and the gateway's message attributes."""
 
     message_id: str
     body: str
-    attributes: Mapping[str, str]
+    request_id: str | None = None
+    received_at_ms: str | None = None
+    source_ip: str | None = None
+    api_key_id: str | None = None
 
     @classmethod
     def from_sqs_record(cls, record: Mapping[str, Any]) -> QueuedMessage:
-        attributes = {
-            str(name): str(value["stringValue"])
-            for name, value in (record.get("messageAttributes") or {}).items()
-            if isinstance(value, dict) and value.get("stringValue") is not None
-        }
-        return cls(message_id=record["messageId"], body=record.get("body") or "", attributes=attributes)
+        attributes = record.get("messageAttributes") or {}
+        return cls(
+            record["messageId"],
+            record.get("body") or "",
+            _string_attribute(attributes, "requestId"),
+            _string_attribute(attributes, "receivedAt"),
+            _string_attribute(attributes, "sourceIp"),
+            _string_attribute(attributes, "apiKeyId"),
+        )
 
 
-@dataclass(frozen=True, slots=True)
-class Punch:
+def _string_attribute(attributes: Mapping[str, Any], name: str) -> str | None:
+    value = attributes.get(name)
+    text = value.get("stringValue") if isinstance(value, dict) else None
+    return text if isinstance(text, str) and text else None
+
+
+class Punch(NamedTuple):
+    """A normalised punch (a named tuple: cheap to build, thousands per batch)."""
+
     punch_id: str
     employee_id: str
     punched_at: datetime  # UTC
@@ -59,8 +70,7 @@ def parse_punch(message: QueuedMessage, local_tz: tzinfo) -> Punch:
     """Validate a queued body with the gateway's schema and normalise it; InvalidPunchError if not."""
     body = _load_json(message.body)
     load_contract().validate_punch(body)
-    attributes = message.attributes
-    request_id = attributes.get("requestId") or None
+    request_id = message.request_id
     # A punch's identity: the client's punch_id, else the gateway's request id. Messages that did not
     # come through the gateway have neither; their SQS message id is stable across redeliveries.
     fallback_id = request_id or message.message_id
@@ -76,9 +86,9 @@ def parse_punch(message: QueuedMessage, local_tz: tzinfo) -> Punch:
         format="legacy" if legacy else "v1",
         request_id=request_id,
         message_id=message.message_id,
-        source_ip=attributes.get("sourceIp") or None,
-        api_key_id=attributes.get("apiKeyId") or None,
-        received_at=_epoch_ms(attributes.get("receivedAt")),
+        source_ip=message.source_ip,
+        api_key_id=message.api_key_id,
+        received_at=_epoch_ms(message.received_at_ms),
         raw=message.body,
     )
 

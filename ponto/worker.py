@@ -26,8 +26,8 @@ class BatchOutcome:
     duplicates: int = 0
     rejected: dict[str, str] = field(default_factory=dict)  # message id -> reason (goes to the DLQ)
     unwritten: list[str] = field(default_factory=list)  # message ids the store failed (retried)
-    lead_times_ms: list[float] = field(default_factory=list)  # written_at - received_at, new rows
-    punch_ages_ms: list[float] = field(default_factory=list)  # written_at - punched_at, new rows
+    max_lead_time_ms: float | None = None  # written_at - received_at, of the oldest new row
+    max_punch_age_ms: float | None = None  # written_at - punched_at, of the oldest new row
 
     @property
     def failed_message_ids(self) -> list[str]:
@@ -96,15 +96,23 @@ def _record_alone(outcome: BatchOutcome, punch: Punch, store: PunchWriter) -> No
 
 def _account(outcome: BatchOutcome, punches: Sequence[Punch], result: WriteResult) -> None:
     new = set(result.inserted)
-    for punch in punches:
-        if punch.punch_id not in new:
-            outcome.duplicates += 1
-            continue
-        new.discard(punch.punch_id)  # a second copy in the same batch is a duplicate
-        outcome.recorded += 1
-        outcome.punch_ages_ms.append(_ms(result.written_at, punch.punched_at))
-        if punch.received_at is not None:
-            outcome.lead_times_ms.append(_ms(result.written_at, punch.received_at))
+    if len(new) == len(punches):  # every punch was new (the usual batch): no per-punch bookkeeping
+        fresh: Sequence[Punch] = punches
+    else:
+        fresh = []
+        for punch in punches:
+            if punch.punch_id in new:
+                new.discard(punch.punch_id)  # a second copy in the same batch is a duplicate
+                fresh.append(punch)
+    outcome.recorded += len(fresh)
+    outcome.duplicates += len(punches) - len(fresh)
+    if not fresh:
+        return
+    oldest_punch = min(p.punched_at for p in fresh)
+    outcome.max_punch_age_ms = _ms(result.written_at, oldest_punch)
+    received = [p.received_at for p in fresh if p.received_at is not None]
+    if received:
+        outcome.max_lead_time_ms = _ms(result.written_at, min(received))
 
 
 def _ms(later: datetime, earlier: datetime) -> float:

@@ -106,8 +106,18 @@ def test_lead_time_and_punch_age_are_measured_for_new_rows_only() -> None:
     body = v1_body(punched_at=datetime.now(UTC).isoformat())
     received_ms = int(datetime.now(UTC).timestamp() * 1000)
     outcome = record_batch([sqs_record(body, received_at_ms=received_ms)] * 2, store, TZ)
-    assert len(outcome.lead_times_ms) == 1 and len(outcome.punch_ages_ms) == 1
-    assert 0 <= outcome.lead_times_ms[0] < 60_000
+    assert outcome.max_lead_time_ms is not None and 0 <= outcome.max_lead_time_ms < 60_000
+    assert outcome.max_punch_age_ms is not None and 0 <= outcome.max_punch_age_ms < 60_000
+
+
+def test_lead_time_is_that_of_the_oldest_new_punch() -> None:
+    store = MemoryStore()
+    now_ms = int(datetime.now(UTC).timestamp() * 1000)
+    records = [sqs_record(v1_body(), received_at_ms=now_ms - 5_000), sqs_record(v1_body(), received_at_ms=now_ms)]
+    outcome = record_batch(records, store, TZ)
+    assert outcome.max_lead_time_ms is not None and 5_000 <= outcome.max_lead_time_ms < 65_000
+    again = record_batch(records[:1], store, TZ)  # a duplicate: no new row, no lead time
+    assert again.max_lead_time_ms is None and again.duplicates == 1
 
 
 def test_the_batch_response_lists_rejected_then_unwritten() -> None:
