@@ -24,8 +24,8 @@ from loadtest import jmeter as jm
 from loadtest import verify
 from loadtest.results import JtlError, jtl_stats, parse_jtl, per_second
 from loadtest.sampler import Observation, Probe, RowProbe, Sampler, StatusProbe, is_drained
-from loadtest.stack import LocalStack, StackError
 from loadtest.summary import Summary, evaluate, text, write_json
+from ponto.local.launcher import LocalStack, StackError, ponto_command
 
 REPO = Path(__file__).resolve().parent.parent
 STABLE_S = 3.0
@@ -77,7 +77,6 @@ def _property(value: str) -> tuple[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    default_ponto = Path(sys.executable).parent / "ponto"
     parser = argparse.ArgumentParser(
         prog="loadtest/run",
         description="Peak-throughput test of POST /punches with JMeter, then a database verification: "
@@ -119,7 +118,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--ponto",
-        default=str(default_ponto) if default_ponto.exists() else "ponto",
+        default=ponto_command(),
         help="the ponto command (default: the one beside this Python)",
     )
     return parser

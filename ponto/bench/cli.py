@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from typing import Any
 
-from ponto.bench import coldstart, worker
+from ponto.bench import coldstart, ingest, worker
 
 
 def add_bench_parser(subparsers: Any) -> None:
@@ -45,12 +46,29 @@ def add_bench_parser(subparsers: Any) -> None:
     cold.add_argument("--json", action="store_true", help="print the figures as JSON")
     cold.set_defaults(run=run_coldstart)
 
+    ingest_bench = benches.add_parser(
+        "ingest", help="the queue's raw send rate vs the gateway's accepted rate, same concurrency (local stack)"
+    )
+    ingest_bench.add_argument("--requests", type=_positive, default=ingest.DEFAULT_REQUESTS, help="per round")
+    ingest_bench.add_argument("--concurrency", type=_positive, default=ingest.DEFAULT_CONCURRENCY)
+    ingest_bench.add_argument("--rounds", type=_positive, default=ingest.DEFAULT_ROUNDS, help="medians count")
+    ingest_bench.add_argument("--data-dir", type=Path, help="a running local stack (default: start one)")
+    ingest_bench.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ingest_bench.set_defaults(run=run_ingest)
+
 
 def run_worker(args: argparse.Namespace) -> int:
     options = worker.WorkerBenchOptions(
         records=args.records, seed_records=args.seed_records, repeat=args.repeat, database_url=args.database_url
     )
     return _print(worker.run(options), as_json=args.json)
+
+
+def run_ingest(args: argparse.Namespace) -> int:
+    options = ingest.IngestBenchOptions(
+        requests=args.requests, concurrency=args.concurrency, rounds=args.rounds, data_dir=args.data_dir
+    )
+    return _print(ingest.run(options), as_json=args.json)
 
 
 def run_coldstart(args: argparse.Namespace) -> int:

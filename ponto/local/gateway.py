@@ -1,4 +1,4 @@
-"""The local API gateway: serves the API contract the way API Gateway does, in front of SQS.
+"""The local API gateway's logic: the API contract applied the way API Gateway applies it.
 
 Everything it decides comes from ponto/contract/openapi.json: the API key requirement, the request
 schema (the same validator the worker uses), the SQS integration's mapping template (rendered with
@@ -7,12 +7,10 @@ a Velocity engine), the integration responses and the gateway responses.
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import json
 import logging
 import re
-import signal
 import threading
 import time
 import urllib.parse
@@ -20,21 +18,15 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ponto.contract import JSON_MEDIA_TYPE, PUNCHES_PATH, Contract, load_contract
+from ponto.contract import JSON_MEDIA_TYPE, PUNCHES_PATH, Contract
 from ponto.errors import InvalidPunchError
-from ponto.local.sqs import sqs_client
-from ponto.local.state import LocalState
 from ponto.local.velocity import render
 
 logger = logging.getLogger("ponto.gateway")
-
-MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 
 
 class QueueUnavailable(Exception):
@@ -52,6 +44,8 @@ class MessageSender(Protocol):
 
 
 class SqsSender:
+    """Sends with boto3 (signed requests: any SQS endpoint, AWS included)."""
+
     def __init__(self, client: Any, queue_url: str) -> None:
         self._client = client
         self._queue_url = queue_url
@@ -66,6 +60,15 @@ class SqsSender:
         except BotoCoreError as exc:
             raise QueueUnavailable(503) from exc
         return str(response["MessageId"])
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A request the gateway admitted: the SQS message its mapping template produced."""
+
+    body: str
+    attributes: Mapping[str, Mapping[str, str]]
+    context: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -109,21 +112,46 @@ class Gateway:
         self._responses = _integration_responses(integration["responses"])
 
     def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes, source_ip: str) -> Response:
-        """One request, start to end, as API Gateway would answer it."""
-        request_id = str(uuid.uuid4())
+        """One request, start to end, with a blocking sender (tests, tools)."""
+        admitted = self.admit(method, path, headers, body, source_ip)
+        if isinstance(admitted, Response):
+            return admitted
+        try:
+            return self.respond(admitted, self.sender.send(admitted.body, admitted.attributes))
+        except QueueUnavailable as exc:
+            return self.respond(admitted, exc)
+
+    def admit(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes, source_ip: str
+    ) -> Response | Outgoing:
+        """What API Gateway does before the integration: the answer, or the message to send."""
         context: dict[str, Any] = {
-            "requestId": request_id,
+            "requestId": str(uuid.uuid4()),
             "requestTimeEpoch": int(time.time() * 1000),
             "identity": {"sourceIp": source_ip, "apiKeyId": self.api_key_id},
             "error": {},
         }
-        response = self._answer(method, path, headers, body, context)
+        admitted = self._admit(method, path, headers, body, context)
+        if isinstance(admitted, Response):
+            self.counters.count(admitted.status)
+        return admitted
+
+    def respond(self, outgoing: Outgoing, sent: str | QueueUnavailable) -> Response:
+        """The integration response: 202 with the message id, or the mapped queue failure."""
+        context = outgoing.context
+        if isinstance(sent, QueueUnavailable):
+            logger.warning("the queue refused a punch (HTTP %s)", sent.status)
+            status, integration_body = sent.status, json.dumps({"Error": {"Code": "ServiceUnavailable"}})
+        else:
+            status, integration_body = 200, _send_message_response(sent, context["requestId"])
+        code, template = self._select_response(status)
+        response = Response(code, render(template, input_body=integration_body, context=context), context["requestId"])
         self.counters.count(response.status)
         return response
 
-    def _answer(
+    def _admit(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes, context: dict[str, Any]
-    ) -> Response:
+    ) -> Response | Outgoing:
         if urllib.parse.urlsplit(path).path.rstrip("/") != PUNCHES_PATH or method != "POST":
             return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", context, "Missing Authentication Token")
         if headers.get("x-api-key") != self.api_key:
@@ -139,19 +167,8 @@ class Gateway:
             self.contract.validate_punch(document)
         except InvalidPunchError as exc:
             return self._bad_body(context, exc.reason)
-        return self._integrate(text, context)
-
-    def _integrate(self, text: str, context: dict[str, Any]) -> Response:
         form = urllib.parse.parse_qs(render(self._request_template, input_body=text, context=context))
-        try:
-            message_id = self.sender.send(_form_value(form, "MessageBody"), _message_attributes(form))
-            status, integration_body = 200, _send_message_response(message_id, context["requestId"])
-        except QueueUnavailable as exc:
-            logger.warning("the queue refused a punch (HTTP %s)", exc.status)
-            status, integration_body = exc.status, json.dumps({"Error": {"Code": "ServiceUnavailable"}})
-        code, template = self._select_response(status)
-        body = render(template, input_body=integration_body, context=context)
-        return Response(code, body, context["requestId"])
+        return Outgoing(_form_value(form, "MessageBody"), _message_attributes(form), context)
 
     def _select_response(self, integration_status: int) -> tuple[int, str]:
         for pattern, (code, template) in self._responses.items():
@@ -224,101 +241,3 @@ def _send_message_response(message_id: str, request_id: str) -> str:
             }
         }
     )
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server_version = "ponto-gateway"
-    gateway: Gateway
-
-    def do_POST(self) -> None:
-        self._serve("POST")
-
-    def do_GET(self) -> None:
-        if self.path == "/health":
-            counters = self.gateway.counters
-            payload = {
-                "status": "ok",
-                "accepted": counters.accepted,
-                "rejected": counters.rejected,
-                "unavailable": counters.unavailable,
-            }
-            self._reply(Response(200, json.dumps(payload), ""))
-            return
-        self._serve("GET")
-
-    def do_PUT(self) -> None:
-        self._serve("PUT")
-
-    def do_DELETE(self) -> None:
-        self._serve("DELETE")
-
-    def _serve(self, method: str) -> None:
-        length_header = self.headers.get("Content-Length")
-        try:
-            length = int(length_header or 0)
-        except ValueError:
-            length = -1
-        if length < 0 or length > MAX_BODY_BYTES:
-            self._reply(Response(413, json.dumps({"message": "Request Too Long"}), ""), close=True)
-            return
-        body = self.rfile.read(length) if length else b""
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        try:
-            response = self.gateway.handle(method, self.path, headers, body, self.client_address[0])
-        except Exception:
-            # Never a traceback to a client: API Gateway's own failures are a bare 500.
-            logger.exception("gateway failure")
-            response = Response(500, json.dumps({"message": "Internal server error"}), "")
-        self._reply(response)
-
-    def _reply(self, response: Response, *, close: bool = False) -> None:
-        payload = response.body.encode()
-        self.send_response(response.status)
-        self.send_header("Content-Type", JSON_MEDIA_TYPE)
-        self.send_header("Content-Length", str(len(payload)))
-        if response.request_id:
-            self.send_header("x-amzn-RequestId", response.request_id)
-        if close:
-            self.send_header("Connection", "close")
-            self.close_connection = True
-        self.end_headers()
-        self.wfile.write(payload)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # one line per request would drown the console under load
-
-
-class GatewayServer(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 1024
-
-
-def make_server(gateway: Gateway, host: str, port: int) -> GatewayServer:
-    handler = type("GatewayHandler", (_Handler,), {"gateway": gateway})
-    return GatewayServer((host, port), handler)
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ponto.local.gateway")
-    parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--host", default="127.0.0.1")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s gateway %(levelname)s %(message)s")
-    state = LocalState.load(args.data_dir)
-    client = sqs_client(state.sqs_endpoint, state.region, pool=64)
-    gateway = Gateway(load_contract(), SqsSender(client, state.queue_url), state.api_key)
-    server = make_server(gateway, args.host, args.port)
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
-    signal.signal(signal.SIGINT, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start())
-    logger.info("listening on http://%s:%d", args.host, server.server_port)
-    try:
-        server.serve_forever(poll_interval=0.2)
-    finally:
-        server.server_close()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

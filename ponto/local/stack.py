@@ -229,7 +229,7 @@ class Supervisor:
             raise ConfigError(f"port {self.options.port} is already in use (choose another with --port)")
         gateway = self._child(
             "gateway",
-            "ponto.local.gateway",
+            "ponto.local.gateway_server",
             "--data-dir",
             str(self.data_dir),
             "--port",

@@ -76,6 +76,8 @@ def test_malformed_and_unauthorised_requests_get_4xx_and_queue_nothing(local_sta
         (good, {"x-api-key": key}, "/punches"),
         (good, with_key, "/schema"),
     ] + [(body, with_key, "/punches") for body in invalid_bodies]
+    # Given a drained pipeline (the earlier tests' messages, duplicates included, all processed)
+    wait_for(lambda: (s := local_stack.status()).queue == 0 and s.in_flight == 0, 60, "the queue to drain")
     before = local_stack.status()
     answers = [post(local_stack, body, headers, path) for body, headers, path in corpus]
     statuses = [status for status, _ in answers]
@@ -110,3 +112,24 @@ def test_a_burst_is_drained(local_stack: RunningStack) -> None:
         local_stack.sql("SELECT count(DISTINCT request_id) FROM punches WHERE employee_id LIKE 'burst-%%'")[0][0]
         == 1000
     )
+
+
+def test_the_gateway_speaks_http_1_1_with_limits(local_stack: RunningStack) -> None:
+    headers = json_headers(local_stack)
+    connection = http.client.HTTPConnection("127.0.0.1", local_stack.port, timeout=10)
+    try:
+        for _ in range(3):  # one keep-alive connection, several requests
+            connection.request("POST", "/punches", body=json.dumps(v1_body()), headers=headers)
+            response = connection.getresponse()
+            assert response.status == 202 and response.getheader("Connection") == "keep-alive"
+            assert json.loads(response.read())["request_id"] == response.getheader("x-amzn-RequestId")
+        connection.request("GET", "/health")
+        assert json.loads(connection.getresponse().read())["status"] == "ok"
+    finally:
+        connection.close()
+    too_long = {**headers, "Content-Length": str(11 * 1024 * 1024)}
+    status, body = post(local_stack, b"", too_long)
+    assert status == 413 and body["message"]
+    chunked = {**headers, "Transfer-Encoding": "chunked"}
+    status, _ = post(local_stack, b"", chunked)
+    assert status == 411

@@ -1,4 +1,4 @@
-"""Starting and stopping `ponto local` for a load test run."""
+"""Starting and stopping `ponto local` as a child process (the load test and the ingest bench)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -15,19 +15,19 @@ import urllib.request
 from pathlib import Path
 from typing import IO
 
+from ponto.local.stack import free_port
+
 READY = re.compile(r"ponto local ready: (https?://\S+)")
+
+
+def ponto_command() -> str:
+    """The `ponto` command beside this Python (the virtualenv's), else the one on PATH."""
+    beside = Path(sys.executable).parent / "ponto"
+    return str(beside) if beside.exists() else "ponto"
 
 
 class StackError(RuntimeError):
     """The local stack did not start."""
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def health_ok(base_url: str, timeout: float = 1.0) -> bool:

@@ -1,0 +1,267 @@
+"""The local gateway's HTTP side: an asyncio HTTP/1.1 server on loopback in front of the queue.
+
+One event loop serves every connection (keep-alive), so the gateway's own cost per request is small
+next to the queue's; the SQS call is asynchronous too. For a loopback endpoint (the embedded queue
+server, LocalStack, ElasticMQ) the gateway speaks SQS's JSON protocol itself over pooled keep-alive
+connections; for any other endpoint (AWS) it sends with boto3, which signs the requests, in threads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import hashlib
+import json
+import logging
+import signal
+import urllib.parse
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
+
+from ponto.contract import JSON_MEDIA_TYPE, load_contract
+from ponto.local.gateway import Gateway, QueueUnavailable, Response, SqsSender
+from ponto.local.sqs import sqs_client
+from ponto.local.state import LocalState
+
+logger = logging.getLogger("ponto.gateway")
+
+MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+MAX_HEADER_BYTES = 16 * 1024
+IDLE_TIMEOUT_S = 60
+_REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
+            411: "Length Required", 413: "Payload Too Large", 415: "Unsupported Media Type",
+            429: "Too Many Requests", 431: "Request Header Fields Too Large", 500: "Internal Server Error",
+            503: "Service Unavailable"}  # fmt: skip
+
+
+class AsyncSender(Protocol):
+    async def send(self, body: str, attributes: Mapping[str, Mapping[str, str]]) -> str: ...
+
+    async def close(self) -> None: ...
+
+
+class JsonProtocolSender:
+    """SendMessage in SQS's JSON protocol over pooled keep-alive connections (loopback endpoints)."""
+
+    def __init__(self, endpoint: str, queue_url: str, region: str, pool: int = 32) -> None:
+        target = urllib.parse.urlsplit(endpoint)
+        self._host, self._port = target.hostname or "127.0.0.1", target.port or 80
+        self._queue_url = queue_url
+        self._idle: asyncio.Queue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.Queue()
+        self._slots = asyncio.Semaphore(pool)
+        # Loopback servers accept any credentials; the scope names the region for those that read it.
+        self._head = (
+            f"POST / HTTP/1.1\r\nHost: {self._host}:{self._port}\r\n"
+            "Content-Type: application/x-amz-json-1.0\r\nX-Amz-Target: AmazonSQS.SendMessage\r\n"
+            f"Authorization: AWS4-HMAC-SHA256 Credential=local/20260101/{region}/sqs/aws4_request, "
+            "SignedHeaders=host, Signature=0\r\n"
+        )
+
+    async def send(self, body: str, attributes: Mapping[str, Mapping[str, str]]) -> str:
+        payload = json.dumps({"QueueUrl": self._queue_url, "MessageBody": body, "MessageAttributes": attributes})
+        request = f"{self._head}Content-Length: {len(payload.encode())}\r\n\r\n{payload}".encode()
+        async with self._slots:
+            for attempt in (1, 2):  # a pooled connection the server closed fails once; a new one is tried
+                reader, writer = await self._connection()
+                try:
+                    writer.write(request)
+                    status, answer = await _read_response(reader)
+                except (OSError, asyncio.IncompleteReadError, ValueError):
+                    writer.close()
+                    if attempt == 2:
+                        raise QueueUnavailable(503) from None
+                    continue
+                self._idle.put_nowait((reader, writer))
+                break
+        if status != 200:
+            raise QueueUnavailable(status)
+        result = json.loads(answer)
+        if result.get("MD5OfMessageBody") != hashlib.md5(body.encode()).hexdigest():  # noqa: S324 - SQS's checksum
+            raise QueueUnavailable(502)
+        return str(result["MessageId"])
+
+    async def _connection(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        with contextlib.suppress(asyncio.QueueEmpty):
+            return self._idle.get_nowait()
+        try:
+            return await asyncio.open_connection(self._host, self._port)
+        except OSError:
+            raise QueueUnavailable(503) from None
+
+    async def close(self) -> None:
+        while not self._idle.empty():
+            _, writer = self._idle.get_nowait()
+            writer.close()
+
+
+class ThreadedBotoSender:
+    """boto3 (signed requests) in worker threads, for endpoints that are not on this machine."""
+
+    def __init__(self, sender: SqsSender) -> None:
+        self._sender = sender
+
+    async def send(self, body: str, attributes: Mapping[str, Mapping[str, str]]) -> str:
+        return await asyncio.to_thread(self._sender.send, body, attributes)
+
+    async def close(self) -> None:
+        return None
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    status = int(lines[0].split(" ", 2)[1])
+    length = 0
+    for line in lines[1:]:
+        name, _, value = line.partition(":")
+        if name.strip().lower() == "content-length":
+            length = int(value.strip())
+    return status, await reader.readexactly(length)
+
+
+class GatewayServer:
+    def __init__(self, gateway: Gateway, sender: AsyncSender) -> None:
+        self.gateway = gateway
+        self.sender = sender
+
+    async def serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername")
+        source_ip = str(peer[0]) if peer else "127.0.0.1"
+        try:
+            while True:
+                try:
+                    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE_TIMEOUT_S)
+                except asyncio.LimitOverrunError:
+                    await self._reply(writer, _plain(431, "Request Header Fields Too Large"), close=True)
+                    return
+                except (asyncio.IncompleteReadError, TimeoutError, ConnectionError):
+                    return
+                keep_alive = await self._serve_request(head, reader, writer, source_ip)
+                if not keep_alive:
+                    return
+        finally:
+            writer.close()
+            with contextlib.suppress(OSError, ConnectionError):
+                await writer.wait_closed()
+
+    async def _serve_request(
+        self, head: bytes, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, source_ip: str
+    ) -> bool:
+        lines = head.decode("latin-1").split("\r\n")
+        try:
+            method, target, version = lines[0].split(" ", 2)
+        except ValueError:
+            await self._reply(writer, _plain(400, "Bad Request"), close=True)
+            return False
+        headers: dict[str, str] = {}
+        for line in lines[1:]:
+            name, sep, value = line.partition(":")
+            if sep:
+                headers[name.strip().lower()] = value.strip()
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            await self._reply(writer, _plain(411, "Length Required"), close=True)
+            return False
+        try:
+            length = int(headers.get("content-length", "0"))
+        except ValueError:
+            length = -1
+        if not 0 <= length <= MAX_BODY_BYTES:
+            await self._reply(writer, _plain(413, "Request Too Long"), close=True)
+            return False
+        try:
+            body = await reader.readexactly(length) if length else b""
+        except asyncio.IncompleteReadError:
+            return False
+        close = headers.get("connection", "").lower() == "close" or version == "HTTP/1.0"
+        response = await self._answer(method, target, headers, body, source_ip)
+        await self._reply(writer, response, close=close)
+        return not close
+
+    async def _answer(
+        self, method: str, target: str, headers: Mapping[str, str], body: bytes, source_ip: str
+    ) -> Response:
+        try:
+            if method == "GET" and target == "/health":
+                counters = self.gateway.counters
+                health = {"status": "ok", "accepted": counters.accepted, "rejected": counters.rejected,
+                          "unavailable": counters.unavailable}  # fmt: skip
+                return Response(200, json.dumps(health), "")
+            admitted = self.gateway.admit(method, target, headers, body, source_ip)
+            if isinstance(admitted, Response):
+                return admitted
+            try:
+                sent: str | QueueUnavailable = await self.sender.send(admitted.body, admitted.attributes)
+            except QueueUnavailable as exc:
+                sent = exc
+            return self.gateway.respond(admitted, sent)
+        except Exception:
+            # Never a traceback to a client: API Gateway's own failures are a bare 500.
+            logger.exception("gateway failure")
+            return _plain(500, "Internal server error")
+
+    @staticmethod
+    async def _reply(writer: asyncio.StreamWriter, response: Response, *, close: bool) -> None:
+        payload = response.body.encode()
+        head = [
+            f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Unknown')}",
+            f"Content-Type: {JSON_MEDIA_TYPE}",
+            f"Content-Length: {len(payload)}",
+        ]
+        if response.request_id:
+            head.append(f"x-amzn-RequestId: {response.request_id}")
+        head.append("Connection: close" if close else "Connection: keep-alive")
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + payload)
+        with contextlib.suppress(OSError, ConnectionError):
+            await writer.drain()
+
+
+def _plain(status: int, message: str) -> Response:
+    return Response(status, json.dumps({"message": message}), "")
+
+
+def make_sender(state: LocalState) -> AsyncSender:
+    host = urllib.parse.urlsplit(state.sqs_endpoint).hostname or ""
+    if host in ("127.0.0.1", "localhost", "::1"):
+        return JsonProtocolSender(state.sqs_endpoint, state.queue_url, state.region)
+    return ThreadedBotoSender(SqsSender(sqs_client(state.sqs_endpoint, state.region, pool=64), state.queue_url))
+
+
+async def serve(data_dir: Path, host: str, port: int) -> None:
+    state = LocalState.load(data_dir)
+    sender = make_sender(state)
+    server = GatewayServer(Gateway(load_contract(), _NoBlockingSender(), state.api_key), sender)
+    listener = await asyncio.start_server(
+        server.serve_connection, host, port, limit=MAX_HEADER_BYTES, backlog=1024, reuse_address=True
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    logger.info("listening on http://%s:%d", host, port)
+    async with listener:
+        await stop.wait()
+    await sender.close()
+
+
+class _NoBlockingSender:
+    """The server sends asynchronously; the core's blocking path must not be used here."""
+
+    def send(self, body: str, attributes: Mapping[str, Mapping[str, str]]) -> str:
+        raise RuntimeError("the gateway server sends through its asynchronous sender")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ponto.local.gateway_server")
+    parser.add_argument("--data-dir", type=Path, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--host", default="127.0.0.1")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s gateway %(levelname)s %(message)s")
+    asyncio.run(serve(args.data_dir, args.host, args.port))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
