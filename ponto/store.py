@@ -32,7 +32,7 @@ _COLUMN_LIST = ", ".join(COLUMNS)
 # - a batch with a punch recorded before (a redelivery, a clock's resend) fails that COPY as a whole
 #   (unique violation) and is written again with INSERT ... ON CONFLICT DO NOTHING, which adds only
 #   what is new and returns it.
-_COPY_NEW = f"COPY punches ({_COLUMN_LIST}) FROM STDIN"
+COPY_SQL = f"COPY punches ({_COLUMN_LIST}) FROM STDIN"
 _INSERT_NEW = f"INSERT INTO punches ({_COLUMN_LIST}) VALUES %s ON CONFLICT (punch_id) DO NOTHING RETURNING punch_id"
 
 _CONNECTION_ERRORS = (psycopg2.OperationalError, psycopg2.InterfaceError)
@@ -138,7 +138,7 @@ class PunchStore:
         try:
             with conn.cursor() as cur:
                 try:
-                    cur.copy_expert(_COPY_NEW, _CopyStream(punches.replay()))
+                    cur.copy_expert(COPY_SQL, _CopyStream(punches.replay()))
                     inserted = frozenset(p.punch_id for p in punches.seen)
                 except psycopg2.errors.UniqueViolation:
                     rows = [_row(p) for p in punches.replay()]
@@ -172,6 +172,11 @@ class _Replayable:
             yield punch
 
 
+def copy_text(punches: Iterable[Punch]) -> str:
+    """The punches as the rows of COPY_SQL (COPY's text format)."""
+    return "".join(map(_copy_line, punches))
+
+
 class _CopyStream:
     """A file-like object that COPY reads: the next rows in COPY's text format, made on demand."""
 
@@ -181,7 +186,7 @@ class _CopyStream:
         self._punches = punches
 
     def read(self, size: int = -1, /) -> bytes:
-        return "".join(map(_copy_line, itertools.islice(self._punches, self._ROWS_PER_READ))).encode()
+        return copy_text(itertools.islice(self._punches, self._ROWS_PER_READ)).encode()
 
     def readline(self, size: int = -1, /) -> bytes:
         return self.read(size)

@@ -13,7 +13,6 @@ Only the writing is timed: events, contexts and buffers are built first.
 from __future__ import annotations
 
 import contextlib
-import csv
 import importlib
 import io
 import json
@@ -35,6 +34,7 @@ from ponto.bench.measure import at_least, median, rate, ratio, silenced_stdout
 from ponto.bench.synthetic import LambdaContext, punch_records, sqs_events
 from ponto.punch import Punch, QueuedMessage, parse_punch
 from ponto.serverless_config import SERVERLESS_YML, function_handler
+from ponto.store import COLUMNS, COPY_SQL, copy_text
 
 DEFAULT_RECORDS = 20_000
 DEFAULT_REPEAT = 3  # each approach runs this many times; the median counts
@@ -43,13 +43,7 @@ SEED_BATCH_SIZE = 10  # the SQS event source's default batch size, which the ref
 TARGETS = {"ratio_vs_seed_b1000": 25.0, "ratio_vs_copy_b1000": 0.6, "ratio_vs_seed_b10": 3.0}
 TIMEZONE = "America/Sao_Paulo"
 
-COLUMNS = (
-    "punch_id", "employee_id", "punched_at", "kind", "device_id", "location", "format",
-    "request_id", "message_id", "source_ip", "api_key_id", "received_at", "raw",
-)  # fmt: skip
-_COLUMN_LIST = ", ".join(COLUMNS)
-_SEED_INSERT = f"INSERT INTO punches ({_COLUMN_LIST}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
-_COPY = f"COPY punches ({_COLUMN_LIST}) FROM STDIN WITH (FORMAT csv)"
+_SEED_INSERT = f"INSERT INTO punches ({', '.join(COLUMNS)}) VALUES ({', '.join(['%s'] * len(COLUMNS))})"
 
 Handler = Callable[[dict[str, Any], Any], dict[str, Any]]
 Connection = psycopg2.extensions.connection
@@ -82,32 +76,6 @@ def seed_row(record: Mapping[str, Any]) -> tuple[Any, ...]:
         datetime.fromtimestamp(int(attributes["receivedAt"]) / 1000, tz=UTC),
         record["body"],
     )
-
-
-def punch_row(punch: Punch) -> tuple[str | None, ...]:
-    return (
-        punch.punch_id,
-        punch.employee_id,
-        punch.punched_at.isoformat(),
-        punch.kind,
-        punch.device_id,
-        None if punch.location is None else json.dumps(punch.location),
-        punch.format,
-        punch.request_id,
-        punch.message_id,
-        punch.source_ip,
-        punch.api_key_id,
-        None if punch.received_at is None else punch.received_at.isoformat(),
-        punch.raw,
-    )
-
-
-def copy_buffer(punches: Sequence[Punch]) -> str:
-    """The rows as COPY's csv format reads them: every value quoted, NULL left bare."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, quoting=csv.QUOTE_NOTNULL, lineterminator="\n")
-    writer.writerows(punch_row(p) for p in punches)
-    return buffer.getvalue()
 
 
 def parse_records(records: Sequence[Mapping[str, Any]]) -> list[Punch]:
@@ -247,13 +215,13 @@ def time_seed(url: str, records: Sequence[dict[str, Any]]) -> float:
 
 def time_copy(url: str, punches: Sequence[Punch]) -> float:
     """Seconds one COPY of every row (from a buffer built beforehand) and its commit take."""
-    text = copy_buffer(punches)
+    text = copy_text(punches)
     conn = psycopg2.connect(url)
     try:
         buffer = io.StringIO(text)
         start = time.perf_counter()
         with conn.cursor() as cur:
-            cur.copy_expert(_COPY, buffer)
+            cur.copy_expert(COPY_SQL, buffer)
         conn.commit()
         return time.perf_counter() - start
     finally:
