@@ -41,12 +41,23 @@ def worker_module() -> str:
     return path.replace("/", ".")
 
 
-def import_env(base: Mapping[str, str]) -> dict[str, str]:
+def import_env(base: Mapping[str, str], root: Path) -> dict[str, str]:
+    """The environment of the import: the function's settings, and the variables Lambda's runtime sets.
+
+    Libraries branch on them: the X-Ray SDK (Powertools' Tracer) builds botocore clients for its
+    sampler at import unless LAMBDA_TASK_ROOT says it runs in Lambda, where it samples locally.
+    Measuring outside that branch would time a cold start Lambda never has.
+    """
     env = dict(base)
     env.update(
         PONTO_DATABASE_URL=DUMMY_DATABASE_URL,
         POWERTOOLS_SERVICE_NAME="ponto",
         POWERTOOLS_METRICS_NAMESPACE="PontoBench",
+        LAMBDA_TASK_ROOT=str(root),
+        AWS_LAMBDA_FUNCTION_NAME="ponto-bench-worker",
+        AWS_LAMBDA_FUNCTION_MEMORY_SIZE="512",
+        AWS_REGION=base.get("AWS_REGION", "us-east-1"),
+        _HANDLER=function_handler("worker"),
     )
     return env
 
@@ -161,7 +172,7 @@ def run(options: ColdStartOptions) -> dict[str, Any]:
         raise ValueError("runs must be at least 1")
     root = SERVERLESS_YML.parent
     module = worker_module()
-    env = import_env(os.environ)
+    env = import_env(os.environ, root)
     python = sys.executable
     # One untimed import each first: byte-code compiled and files in the page cache, as on a warm disk.
     time_import([module], root=root, env=env, python=python)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -123,11 +124,12 @@ def test_the_worker_module_is_the_one_serverless_yml_names() -> None:
     assert coldstart.worker_module() == "functions.worker"
 
 
-def test_import_env_sets_a_database_url_that_answers_nothing() -> None:
-    env = coldstart.import_env({"PATH": "/bin", "PONTO_DATABASE_URL": "postgresql:///real"})
+def test_import_env_sets_a_database_url_that_answers_nothing_and_lambdas_variables() -> None:
+    env = coldstart.import_env({"PATH": "/bin", "PONTO_DATABASE_URL": "postgresql:///real"}, Path("/task"))
 
     assert env["PONTO_DATABASE_URL"] == coldstart.DUMMY_DATABASE_URL
     assert env["PATH"] == "/bin"
+    assert env["LAMBDA_TASK_ROOT"] == "/task" and env["_HANDLER"] == "functions/worker.handler"
 
 
 def parser() -> argparse.ArgumentParser:
