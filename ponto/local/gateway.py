@@ -101,9 +101,8 @@ def api_key_id(api_key: str) -> str:
 
 
 class Gateway:
-    def __init__(self, contract: Contract, sender: MessageSender, api_key: str) -> None:
+    def __init__(self, contract: Contract, api_key: str) -> None:
         self.contract = contract
-        self.sender = sender
         self.api_key = api_key
         self.api_key_id = api_key_id(api_key)
         self.counters = Counters()
@@ -111,13 +110,15 @@ class Gateway:
         self._request_template: str = integration["requestTemplates"][JSON_MEDIA_TYPE]
         self._responses = _integration_responses(integration["responses"])
 
-    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes, source_ip: str) -> Response:
-        """One request, start to end, with a blocking sender (tests, tools)."""
+    def handle(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes, source_ip: str, sender: MessageSender
+    ) -> Response:
+        """One request, start to end, with a blocking sender (the server uses admit/respond around its own)."""
         admitted = self.admit(method, path, headers, body, source_ip)
         if isinstance(admitted, Response):
             return admitted
         try:
-            return self.respond(admitted, self.sender.send(admitted.body, admitted.attributes))
+            return self.respond(admitted, sender.send(admitted.body, admitted.attributes))
         except QueueUnavailable as exc:
             return self.respond(admitted, exc)
 

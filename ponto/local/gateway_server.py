@@ -231,7 +231,7 @@ def make_sender(state: LocalState) -> AsyncSender:
 async def serve(data_dir: Path, host: str, port: int) -> None:
     state = LocalState.load(data_dir)
     sender = make_sender(state)
-    server = GatewayServer(Gateway(load_contract(), _NoBlockingSender(), state.api_key), sender)
+    server = GatewayServer(Gateway(load_contract(), state.api_key), sender)
     listener = await asyncio.start_server(
         server.serve_connection, host, port, limit=MAX_HEADER_BYTES, backlog=1024, reuse_address=True
     )
@@ -243,13 +243,6 @@ async def serve(data_dir: Path, host: str, port: int) -> None:
     async with listener:
         await stop.wait()
     await sender.close()
-
-
-class _NoBlockingSender:
-    """The server sends asynchronously; the core's blocking path must not be used here."""
-
-    def send(self, body: str, attributes: Mapping[str, Mapping[str, str]]) -> str:
-        raise RuntimeError("the gateway server sends through its asynchronous sender")
 
 
 def main(argv: list[str] | None = None) -> int:

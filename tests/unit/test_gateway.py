@@ -33,6 +33,7 @@ class MemoryQueue:
 
 def post(
     gateway: Gateway,
+    sender: MemoryQueue,
     body: Any,
     *,
     key: str | None = KEY,
@@ -46,7 +47,7 @@ def post(
     if content_type is not None:
         headers["content-type"] = content_type
     raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    response = gateway.handle(method, path, headers, raw, "198.51.100.7")
+    response = gateway.handle(method, path, headers, raw, "198.51.100.7", sender)
     return response, json.loads(response.body)
 
 
@@ -57,12 +58,12 @@ def queue() -> MemoryQueue:
 
 @pytest.fixture
 def gateway(queue: MemoryQueue) -> Gateway:
-    return Gateway(load_contract(), queue, KEY)
+    return Gateway(load_contract(), KEY)
 
 
 def test_a_valid_punch_is_queued_raw_with_the_four_attributes(gateway: Gateway, queue: MemoryQueue) -> None:
     raw = b'{"employee_id": "e-1",   "punched_at": "2026-11-22T08:00:03-03:00", "kind": "in"}'
-    response, receipt = post(gateway, raw)
+    response, receipt = post(gateway, queue, raw)
     assert response.status == 202
     assert receipt == {"status": "accepted", "request_id": response.request_id, "message_id": "msg-1"}
     (body, attributes) = queue.messages[0]
@@ -77,7 +78,7 @@ def test_a_valid_punch_is_queued_raw_with_the_four_attributes(gateway: Gateway, 
 def test_a_body_with_url_special_characters_survives_the_form_encoding(gateway: Gateway, queue: MemoryQueue) -> None:
     # '+' (an offset), spaces and a trailing newline must reach the queue unchanged
     raw = '{"usuarioId": 7,\t"ponto": "2026-11-22T08:00:00+05:30"}\n'
-    response, _ = post(gateway, raw.encode())
+    response, _ = post(gateway, queue, raw.encode())
     assert response.status == 202
     assert queue.messages[0][0] == raw
 
@@ -86,7 +87,7 @@ def test_a_body_with_url_special_characters_survives_the_form_encoding(gateway: 
 def test_a_missing_or_wrong_key_is_403_and_queues_nothing(
     gateway: Gateway, queue: MemoryQueue, key: str | None
 ) -> None:
-    response, body = post(gateway, v1_body(), key=key)
+    response, body = post(gateway, queue, v1_body(), key=key)
     assert (response.status, body) == (403, {"message": "Forbidden"})
     assert queue.messages == []
 
@@ -105,7 +106,7 @@ def test_a_missing_or_wrong_key_is_403_and_queues_nothing(
 def test_an_invalid_body_is_400_with_the_reason(
     gateway: Gateway, queue: MemoryQueue, payload: bytes, fragment: str
 ) -> None:
-    response, body = post(gateway, payload)
+    response, body = post(gateway, queue, payload)
     assert response.status == 400
     assert body["message"] == "Invalid request body"
     assert fragment in body["detail"]
@@ -114,33 +115,33 @@ def test_an_invalid_body_is_400_with_the_reason(
 
 @pytest.mark.parametrize("content_type", [None, "text/plain", "application/x-www-form-urlencoded"])
 def test_other_content_types_are_415(gateway: Gateway, queue: MemoryQueue, content_type: str | None) -> None:
-    response, _ = post(gateway, v1_body(), content_type=content_type)
+    response, _ = post(gateway, queue, v1_body(), content_type=content_type)
     assert response.status == 415
     assert queue.messages == []
 
 
-def test_content_type_parameters_and_case_are_accepted(gateway: Gateway) -> None:
-    response, _ = post(gateway, v1_body(), content_type="Application/JSON; charset=utf-8")
+def test_content_type_parameters_and_case_are_accepted(gateway: Gateway, queue: MemoryQueue) -> None:
+    response, _ = post(gateway, queue, v1_body(), content_type="Application/JSON; charset=utf-8")
     assert response.status == 202
 
 
 @pytest.mark.parametrize(("method", "path"), [("GET", "/punches"), ("POST", "/other"), ("DELETE", "/punches")])
-def test_other_routes_are_403_like_api_gateway(gateway: Gateway, method: str, path: str) -> None:
-    response, body = post(gateway, v1_body(), method=method, path=path)
+def test_other_routes_are_403_like_api_gateway(gateway: Gateway, queue: MemoryQueue, method: str, path: str) -> None:
+    response, body = post(gateway, queue, v1_body(), method=method, path=path)
     assert (response.status, body) == (403, {"message": "Forbidden"})
 
 
 @pytest.mark.parametrize("status", [400, 500, 503])
 def test_a_queue_failure_is_503_and_never_accepted(status: int) -> None:
-    gateway = Gateway(load_contract(), MemoryQueue(fail_with=status), KEY)
-    response, body = post(gateway, v1_body())
+    gateway = Gateway(load_contract(), KEY)
+    response, body = post(gateway, MemoryQueue(fail_with=status), v1_body())
     assert response.status == 503
     assert body["request_id"] == response.request_id and "retry" in body["message"]
 
 
-def test_counters_follow_the_answers(gateway: Gateway) -> None:
-    post(gateway, v1_body())
-    post(gateway, v1_body(), key="nope")
+def test_counters_follow_the_answers(gateway: Gateway, queue: MemoryQueue) -> None:
+    post(gateway, queue, v1_body())
+    post(gateway, queue, v1_body(), key="nope")
     assert (gateway.counters.accepted, gateway.counters.rejected, gateway.counters.unavailable) == (1, 1, 0)
 
 
