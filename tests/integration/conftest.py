@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -22,18 +24,22 @@ from ponto.serverless_config import function_handler
 
 
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def database_url() -> Iterator[str]:
     given = os.environ.get("PONTO_TEST_DATABASE_URL")
     if given:
         yield given
         return
     import pgserver
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("pg"), cleanup_mode="stop")  # type: ignore[attr-defined]
+    # Outside pytest's base temp: a concurrent pytest run resets its permissions, and PostgreSQL runs
+    # as another user (pgserver) when the tests run as root.
+    data = Path(tempfile.mkdtemp(prefix="ponto-test-pg-"))
+    server = pgserver.get_server(data, cleanup_mode="stop")  # type: ignore[attr-defined]
     try:
         yield server.get_uri()
     finally:
         server.cleanup()
+        shutil.rmtree(data, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
