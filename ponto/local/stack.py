@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -196,7 +197,7 @@ class Supervisor:
             state = self._start_pipeline(database_url)
             print(f"ponto local ready: {state.gateway_url}", flush=True)
             print(f"  api key: {state.api_key}", flush=True)
-            print(f"  try: ponto punch --employee 42 --data-dir {self.options.data_dir}", flush=True)
+            print(f"  try: {_ponto_command()} punch --employee 42 --data-dir {self.options.data_dir}", flush=True)
             self._watch(state)
         print("ponto local stopped", flush=True)
         return 0
@@ -272,6 +273,14 @@ class Supervisor:
             child = self.children.get(name)
             if child is not None:
                 child.stop(timeout_s=float(os.environ.get("PONTO_LOCAL_STOP_TIMEOUT", "8")))
+
+
+def _ponto_command() -> str:
+    """How the user can type `ponto`: plain if it is on PATH, else the virtualenv's, relative to here."""
+    beside = Path(sys.executable).parent / "ponto"
+    if shutil.which("ponto") == str(beside) or not beside.exists():
+        return "ponto"
+    return os.path.relpath(beside)
 
 
 def run_local(options: LocalOptions) -> int:
