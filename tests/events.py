@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
+
+from ponto.lambda_context import LambdaContext
+
+__all__ = ["LambdaContext", "failed_ids", "legacy_body", "sqs_event", "sqs_record", "v1_body"]
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:ponto-test-punches"
 
@@ -71,19 +74,6 @@ def sqs_record(
 
 def sqs_event(records: list[dict[str, Any]]) -> dict[str, Any]:
     return {"Records": records}
-
-
-@dataclass
-class LambdaContextStub:
-    """The attributes of a Lambda context that Powertools reads."""
-
-    function_name: str = "ponto-test-worker"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:ponto-test-worker"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 def failed_ids(response: dict[str, Any]) -> set[str]:

@@ -9,9 +9,10 @@ import json
 import random
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
+
+from ponto.lambda_context import LambdaContext
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:ponto-bench-punches"
 FUNCTION_NAME = "ponto-bench-worker"
@@ -96,14 +97,6 @@ def sqs_events(records: Sequence[dict[str, Any]], batch_size: int) -> list[dict[
     return [{"Records": batch} for batch in batches(records, batch_size)]
 
 
-@dataclass
-class LambdaContext:
-    """The attributes of a Lambda context that the handler and Powertools read."""
-
-    function_name: str = FUNCTION_NAME
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = f"arn:aws:lambda:us-east-1:123456789012:function:{FUNCTION_NAME}"
-    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
+def bench_context() -> LambdaContext:
+    """A fresh invocation's context for the benchmarked worker."""
+    return LambdaContext(FUNCTION_NAME)

@@ -31,7 +31,7 @@ import psycopg2.extensions
 
 from ponto import migrations
 from ponto.bench.measure import at_least, median, rate, ratio, silenced_stdout
-from ponto.bench.synthetic import LambdaContext, punch_records, sqs_events
+from ponto.bench.synthetic import bench_context, punch_records, sqs_events
 from ponto.punch import Punch, QueuedMessage, parse_punch
 from ponto.serverless_config import SERVERLESS_YML, function_handler
 from ponto.store import COLUMNS, COPY_SQL, copy_text
@@ -184,7 +184,7 @@ def worker_handler(url: str) -> Iterator[Handler]:
 def time_handler(handler: Handler, records: Sequence[dict[str, Any]], batch_size: int) -> float:
     """Seconds the handler takes over every record, in events of `batch_size`."""
     events = sqs_events(records, batch_size)
-    contexts = [LambdaContext() for _ in events]
+    contexts = [bench_context() for _ in events]
     responses: list[dict[str, Any]] = []
     with silenced_stdout():
         start = time.perf_counter()

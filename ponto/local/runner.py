@@ -19,13 +19,13 @@ import os
 import signal
 import threading
 import time
-import uuid
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ponto.lambda_context import LambdaContext
 from ponto.local.sqs import sqs_client
 from ponto.local.state import LocalState
 from ponto.serverless_config import QueueSettings, function_handler, load
@@ -35,23 +35,6 @@ logger = logging.getLogger("ponto.runner")
 
 class InvocationError(Exception):
     """The invocation did not return a response (an exception, a timeout or a crash)."""
-
-
-class LambdaContext:
-    """The context object Lambda passes to a handler (the attributes Powertools reads)."""
-
-    def __init__(self, function_name: str, memory_mb: int, timeout_s: float) -> None:
-        self.function_name = function_name
-        self.function_version = "$LATEST"
-        self.memory_limit_in_mb = memory_mb
-        self.invoked_function_arn = f"arn:aws:lambda:us-east-1:000000000000:function:{function_name}"
-        self.aws_request_id = str(uuid.uuid4())
-        self.log_group_name = f"/aws/lambda/{function_name}"
-        self.log_stream_name = "local"
-        self._deadline = time.monotonic() + timeout_s
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
 def _environment_main(
@@ -70,7 +53,7 @@ def _environment_main(
         if event is None:
             return
         try:
-            context = LambdaContext(env.get("AWS_LAMBDA_FUNCTION_NAME", "ponto-local-worker"), 512, timeout_s)
+            context = LambdaContext(env.get("AWS_LAMBDA_FUNCTION_NAME", "ponto-local-worker"), timeout_s=timeout_s)
             conn.send(("ok", handler(event, context)))
         except Exception as exc:
             conn.send(("error", f"{type(exc).__name__}"))

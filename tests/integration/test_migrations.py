@@ -9,7 +9,7 @@ import pytest
 
 from ponto import migrations
 from ponto.cli import main
-from tests.events import LambdaContextStub
+from tests.events import LambdaContext
 from tests.integration.conftest import import_handler
 
 pytestmark = pytest.mark.integration
@@ -44,7 +44,7 @@ def test_the_migrate_lambda_applies_nothing_on_a_migrated_database(
     migrated: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     handler = import_handler("migrate", {"PONTO_DATABASE_URL": migrated}, monkeypatch)
-    assert handler({}, LambdaContextStub(function_name="ponto-test-migrate")) == {
+    assert handler({}, LambdaContext(function_name="ponto-test-migrate")) == {
         "applied": [],
         "current": migrations.available()[-1].version,
     }

@@ -11,7 +11,7 @@ import pytest
 from moto import mock_aws
 
 from ponto.serverless_config import QueueSettings
-from tests.events import LambdaContextStub, legacy_body, v1_body
+from tests.events import LambdaContext, legacy_body, v1_body
 
 pytestmark = pytest.mark.integration
 
@@ -61,7 +61,7 @@ def test_a_poison_record_reaches_the_dlq_after_max_receive_count(
             if not received:
                 break
             receives += 1
-            response = worker({"Records": [lambda_record(m) for m in received]}, LambdaContextStub())
+            response = worker({"Records": [lambda_record(m) for m in received]}, LambdaContext())
             failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
             for message in received:
                 if message["MessageId"] not in failed:

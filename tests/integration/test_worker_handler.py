@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.events import LambdaContextStub, failed_ids, legacy_body, sqs_event, sqs_record, v1_body
+from tests.events import LambdaContext, failed_ids, legacy_body, sqs_event, sqs_record, v1_body
 from tests.integration.conftest import import_handler
 
 pytestmark = pytest.mark.integration
@@ -46,8 +46,8 @@ def test_a_mixed_batch_of_1000_delivered_twice_records_each_punch_once(worker: H
     invalid_ids = {r["messageId"] for r in invalid_json + violations}
 
     # When the batch is delivered, then redelivered (SQS is at least once)
-    first = worker(sqs_event(records), LambdaContextStub())
-    second = worker(sqs_event(records), LambdaContextStub())
+    first = worker(sqs_event(records), LambdaContext())
+    second = worker(sqs_event(records), LambdaContext())
 
     # Then each distinct valid punch is one row, and exactly the invalid records failed, both times
     assert count(db) == 600 + 200
@@ -58,7 +58,7 @@ def test_a_mixed_batch_of_1000_delivered_twice_records_each_punch_once(worker: H
 def test_rows_hold_the_normalised_punch_and_the_raw_body(worker: Handler, db: Any) -> None:
     body = v1_body(punched_at="2026-11-22T08:00:03.25-03:00")
     record = sqs_record(body, request_id="req-9", received_at_ms=1_795_000_000_000, source_ip="192.0.2.1")
-    assert worker(sqs_event([record]), LambdaContextStub()) == {"batchItemFailures": []}
+    assert worker(sqs_event([record]), LambdaContext()) == {"batchItemFailures": []}
     (row,) = rows(
         db,
         "SELECT punch_id, employee_id, punched_at AT TIME ZONE 'UTC', kind, device_id, location, format,"
@@ -75,7 +75,7 @@ def test_rows_hold_the_normalised_punch_and_the_raw_body(worker: Handler, db: An
 
 
 def test_a_legacy_record_is_read_in_the_configured_time_zone(worker: Handler, db: Any) -> None:
-    worker(sqs_event([sqs_record(legacy_body(7, "2026-11-22 08:00:00"), request_id="r-7")]), LambdaContextStub())
+    worker(sqs_event([sqs_record(legacy_body(7, "2026-11-22 08:00:00"), request_id="r-7")]), LambdaContext())
     assert rows(db, "SELECT employee_id, punch_id, punched_at AT TIME ZONE 'UTC' FROM punches")[0][:2] == (
         "7",
         "r-7",
@@ -87,17 +87,17 @@ def test_sql_looking_strings_are_stored_as_data(worker: Handler, db: Any) -> Non
     nasty = "x'); DROP TABLE punches; --"
     record = sqs_record(v1_body(punch_id=None), request_id=nasty, source_ip="1' OR '1'='1", api_key_id='";\\N')
     poison = sqs_record({"employee_id": nasty, "punched_at": "2026-11-22T08:00:00Z"})
-    response = worker(sqs_event([record, poison]), LambdaContextStub())
+    response = worker(sqs_event([record, poison]), LambdaContext())
     assert failed_ids(response) == {poison["messageId"]}
     assert rows(db, "SELECT punch_id, source_ip, api_key_id FROM punches") == [(nasty, "1' OR '1'='1", '";\\N')]
 
 
 def test_a_dropped_connection_is_replaced(worker: Handler, db: Any) -> None:
-    worker(sqs_event([sqs_record(v1_body())]), LambdaContextStub())
+    worker(sqs_event([sqs_record(v1_body())]), LambdaContext())
     # The database drops the worker's connection while the execution environment is frozen
     assert rows(db, "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                     "WHERE application_name = 'ponto-worker'")[0][0] == 1  # fmt: skip
-    response = worker(sqs_event([sqs_record(v1_body())]), LambdaContextStub())
+    response = worker(sqs_event([sqs_record(v1_body())]), LambdaContext())
     assert response == {"batchItemFailures": []}
     assert count(db) == 2
 
@@ -111,14 +111,14 @@ def test_an_unreachable_database_fails_every_record(
     }
     handler = import_handler("worker", env, monkeypatch)
     records = [sqs_record(v1_body()), sqs_record(legacy_body()), sqs_record("nope")]
-    response = handler(sqs_event(records), LambdaContextStub())
+    response = handler(sqs_event(records), LambdaContext())
     assert failed_ids(response) == {r["messageId"] for r in records}
     assert count(db) == 0
 
 
 def test_the_worker_emits_its_metrics(worker: Handler, db: Any, capsys: pytest.CaptureFixture[str]) -> None:
     body = v1_body()
-    worker(sqs_event([sqs_record(body), sqs_record(body), sqs_record("{")]), LambdaContextStub())
+    worker(sqs_event([sqs_record(body), sqs_record(body), sqs_record("{")]), LambdaContext())
     emf = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
     assert len(emf) == 1
     metric = emf[0]
@@ -135,8 +135,8 @@ def test_the_worker_emits_its_metrics(worker: Handler, db: Any, capsys: pytest.C
 
 def test_the_connection_is_reused_across_invocations(worker: Handler, db: Any) -> None:
     store = sys.modules[worker.__module__].store
-    worker(sqs_event([sqs_record(v1_body())]), LambdaContextStub())
+    worker(sqs_event([sqs_record(v1_body())]), LambdaContext())
     first = store._conn
-    worker(sqs_event([sqs_record(v1_body())]), LambdaContextStub())
+    worker(sqs_event([sqs_record(v1_body())]), LambdaContext())
     assert store._conn is first and first is not None and not first.closed
     assert str(uuid.UUID(rows(db, "SELECT punch_id FROM punches LIMIT 1")[0][0]))

@@ -45,12 +45,13 @@ def test_events_group_records_as_the_event_source_does() -> None:
 
 
 def test_the_context_has_what_powertools_reads() -> None:
-    context = synthetic.LambdaContext()
+    context = synthetic.bench_context()
 
-    assert context.function_name and context.invoked_function_arn.endswith(context.function_name)
+    assert context.function_name == synthetic.FUNCTION_NAME
+    assert context.invoked_function_arn.endswith(context.function_name)
     assert context.memory_limit_in_mb == 512
-    assert context.get_remaining_time_in_millis() > 0
-    assert context.aws_request_id != synthetic.LambdaContext().aws_request_id
+    assert 0 < context.get_remaining_time_in_millis() <= 60_000
+    assert context.aws_request_id != synthetic.bench_context().aws_request_id
 
 
 def test_the_reference_row_and_the_copy_row_hold_the_same_punch() -> None:
