@@ -14,7 +14,7 @@ from ponto.errors import InvalidPunchError
 PunchFormat = Literal["v1", "legacy"]
 
 _RFC3339 = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:(?P<second>\d{2})"
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}"
     r"(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})?$"
 )
 
@@ -70,26 +70,30 @@ def parse_punch(message: QueuedMessage, local_tz: tzinfo) -> Punch:
     """Validate a queued body with the gateway's schema and normalise it; InvalidPunchError if not."""
     body = _load_json(message.body)
     load_contract().validate_punch(body)
-    request_id = message.request_id
     # A punch's identity: the client's punch_id, else the gateway's request id. Messages that did not
     # come through the gateway have neither; their SQS message id is stable across redeliveries.
-    fallback_id = request_id or message.message_id
     legacy = "usuarioId" in body
-    return Punch(
+    if legacy:
+        punch_id = message.request_id or message.message_id
+        employee_id, stamp = str(body["usuarioId"]), body["ponto"]
+    else:
         # The schema's pattern admits only the 8-4-4-4-12 form: lower case is the one spelling.
-        punch_id=body["punch_id"].lower() if "punch_id" in body else fallback_id,
-        employee_id=str(body["usuarioId"]) if legacy else body["employee_id"],
-        punched_at=parse_timestamp(body["ponto"] if legacy else body["punched_at"], local_tz),
-        kind=body.get("kind"),
-        device_id=body.get("device_id"),
-        location=body.get("location"),
-        format="legacy" if legacy else "v1",
-        request_id=request_id,
-        message_id=message.message_id,
-        source_ip=message.source_ip,
-        api_key_id=message.api_key_id,
-        received_at=_epoch_ms(message.received_at_ms),
-        raw=message.body,
+        punch_id = body["punch_id"].lower() if "punch_id" in body else message.request_id or message.message_id
+        employee_id, stamp = body["employee_id"], body["punched_at"]
+    return Punch(
+        punch_id,
+        employee_id,
+        _timestamp(stamp, local_tz),  # the schema's pattern has checked its layout
+        body.get("kind"),
+        body.get("device_id"),
+        body.get("location"),
+        "legacy" if legacy else "v1",
+        message.request_id,
+        message.message_id,
+        message.source_ip,
+        message.api_key_id,
+        _epoch_ms(message.received_at_ms),
+        message.body,
     )
 
 
@@ -98,18 +102,18 @@ def parse_timestamp(text: str, local_tz: tzinfo) -> datetime:
 
     A time without an offset (legacy bodies only) is read in ``local_tz``.
     """
-    match = _RFC3339.match(text)
-    if match is None:
+    if _RFC3339.match(text) is None:
         raise InvalidPunchError(f"{text!r} is not an RFC 3339 date-time")
-    leap = match["second"] == "60"
-    if leap:
-        text = text[: match.start("second")] + "59" + text[match.end("second") :]
+    return _timestamp(text, local_tz)
+
+
+def _timestamp(text: str, local_tz: tzinfo) -> datetime:
+    """parse_timestamp for a text whose layout is known: 'YYYY-MM-DD?HH:MM:SS', then the rest."""
+    leap = text[17:19] == "60"
     try:
         # fromisoformat reads every form the pattern admits (Z, offsets, up to 9 fraction digits,
         # truncated to microseconds) except a leap second, read as the instant after :59.
-        moment = datetime.fromisoformat(
-            text[: match.start("second")] + "59" + text[match.end("second") :] if leap else text
-        )
+        moment = datetime.fromisoformat(text[:17] + "59" + text[19:] if leap else text)
     except ValueError:
         raise InvalidPunchError(f"{text!r} is not a valid date-time") from None
     if moment.tzinfo is None:
@@ -124,15 +128,19 @@ def parse_timestamp(text: str, local_tz: tzinfo) -> datetime:
 
 def _load_json(body: str) -> Any:
     try:
-        return _DECODER.decode(body)
+        document, end = _DECODER.raw_decode(body, _WHITESPACE.match(body).end())  # type: ignore[union-attr]
     except (ValueError, RecursionError):
         raise InvalidPunchError("body is not valid JSON") from None
+    if end != len(body) and _WHITESPACE.match(body, end).end() != len(body):  # type: ignore[union-attr]
+        raise InvalidPunchError("body is not valid JSON")
+    return document
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+_WHITESPACE = re.compile(r"[ \t\n\r]*")
 # One decoder for every body (json.loads with an option builds a new one per call).
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 

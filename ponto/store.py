@@ -219,8 +219,10 @@ def _copy_line(p: Punch) -> str:
     # punch_id, request_id, message_id, source_ip, api_key_id and raw come from outside the schema's
     # patterns (message attributes, the body as sent): escaped. The others are pattern-checked.
     received_at = _NULL if p.received_at is None else p.received_at.isoformat()
+    kind = _NULL if p.kind is None else p.kind
+    device_id = _NULL if p.device_id is None else p.device_id
     return (
-        f"{_text(p.punch_id)}\t{p.employee_id}\t{p.punched_at.isoformat()}\t{_text(p.kind)}\t{_text(p.device_id)}\t"
+        f"{_text(p.punch_id)}\t{p.employee_id}\t{p.punched_at.isoformat()}\t{kind}\t{device_id}\t"
         f"{_location_json(p.location)}\t{p.format}\t{_text(p.request_id)}\t{_text(p.message_id)}\t"
         f"{_text(p.source_ip)}\t{_text(p.api_key_id)}\t{received_at}\t{_text(p.raw)}\n"
     )

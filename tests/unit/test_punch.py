@@ -71,6 +71,11 @@ def test_without_gateway_attributes_the_message_id_is_the_identity() -> None:
     assert (punch.punch_id, punch.request_id, punch.received_at) == ("msg-1", None, None)
 
 
+def test_json_whitespace_around_the_body_is_allowed() -> None:
+    punch = parse(sqs_record(' \n{"employee_id": "e", "punched_at": "2026-11-22T08:00:00Z"}\r\n\t'))
+    assert punch.employee_id == "e"
+
+
 def test_a_legacy_punch_becomes_an_employee_text_id_and_a_utc_time() -> None:
     punch = parse(sqs_record(legacy_body(usuario_id=42, ponto="2026-11-22 08:00:03"), request_id="r"))
     assert (punch.employee_id, punch.format, punch.kind, punch.punch_id) == ("42", "legacy", None, "r")
@@ -81,6 +86,8 @@ def test_a_legacy_punch_becomes_an_employee_text_id_and_a_utc_time() -> None:
     ("body", "reason"),
     [
         ("{not json", "not valid JSON"),
+        ('{"employee_id": "e", "punched_at": "2026-11-22T08:00:00Z"} trailing', "not valid JSON"),
+        ('{"employee_id": "e", "punched_at": "2026-11-22T08:00:00Z"}\u00a0', "not valid JSON"),
         ("", "not valid JSON"),
         ('{"employee_id": "e", "punched_at": NaN}', "not valid JSON"),
         ("[" * 100_000, "not valid JSON"),
