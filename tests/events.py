@@ -7,6 +7,7 @@ import uuid
 from typing import Any
 
 from ponto.lambda_context import LambdaContext
+from ponto.lambda_events import received_message, sqs_lambda_record
 
 __all__ = ["LambdaContext", "failed_ids", "legacy_body", "sqs_event", "sqs_record", "v1_body"]
 
@@ -46,30 +47,14 @@ def sqs_record(
         "sourceIp": source_ip,
         "apiKeyId": api_key_id,
     }
-    return {
-        "messageId": message_id or str(uuid.uuid4()),
-        "receiptHandle": "handle-" + uuid.uuid4().hex,
-        "body": body if isinstance(body, str) else json.dumps(body),
-        "attributes": {
-            "ApproximateReceiveCount": "1",
-            "SentTimestamp": str(received_at_ms),
-            "SenderId": "AIDAEXAMPLE",
-            "ApproximateFirstReceiveTimestamp": str(received_at_ms + 5),
-        },
-        "messageAttributes": {
-            name: {
-                "stringValue": value,
-                "stringListValues": [],
-                "binaryListValues": [],
-                "dataType": "Number" if name == "receivedAt" else "String",
-            }
-            for name, value in attributes.items()
-        },
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": QUEUE_ARN,
-        "awsRegion": "us-east-1",
-    }
+    message = received_message(
+        message_id or str(uuid.uuid4()),
+        body if isinstance(body, str) else json.dumps(body),
+        attributes,
+        sent_ms=received_at_ms,
+        receipt_handle="handle-" + uuid.uuid4().hex,
+    )
+    return sqs_lambda_record(message, QUEUE_ARN, "us-east-1")
 
 
 def sqs_event(records: list[dict[str, Any]]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ponto.bench.measure import at_least, median, rate, ratio
+from ponto.lambda_events import message_attributes
 from ponto.loadgen import post_punches, punch_body
 from ponto.local.gateway import QueueUnavailable
 from ponto.local.gateway_server import JsonProtocolSender
@@ -99,12 +100,13 @@ def raw_protocol_sends(state: LocalState, count: int, concurrency: int) -> tuple
 
 
 def _attributes(state: LocalState) -> dict[str, dict[str, str]]:
-    return {
-        "requestId": {"DataType": "String", "StringValue": str(uuid.uuid4())},
-        "receivedAt": {"DataType": "Number", "StringValue": str(int(time.time() * 1000))},
-        "sourceIp": {"DataType": "String", "StringValue": "127.0.0.1"},
-        "apiKeyId": {"DataType": "String", "StringValue": state.api_key_id},
+    values = {
+        "requestId": str(uuid.uuid4()),
+        "receivedAt": str(int(time.time() * 1000)),
+        "sourceIp": "127.0.0.1",
+        "apiKeyId": state.api_key_id,
     }
+    return message_attributes(values)
 
 
 def measure(state: LocalState, options: IngestBenchOptions) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from ponto.lambda_context import LambdaContext
+from ponto.lambda_events import received_message, sqs_lambda_record
 
 QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:ponto-bench-punches"
 FUNCTION_NAME = "ponto-bench-worker"
@@ -59,30 +60,10 @@ def punch_records(count: int, *, seed: int = 2026) -> list[dict[str, Any]]:
 def sqs_record(body: str, attributes: dict[str, str], *, message_id: str, rng: random.Random) -> dict[str, Any]:
     """One record of an SQS event, shaped as the event source mapping delivers it."""
     sent_ms = int(attributes.get("receivedAt") or _START_MS)
-    return {
-        "messageId": message_id,
-        "receiptHandle": f"AQEB{rng.getrandbits(256):064x}",
-        "body": body,
-        "attributes": {
-            "ApproximateReceiveCount": "1",
-            "SentTimestamp": str(sent_ms),
-            "SenderId": "AROAEXAMPLE:apigateway",
-            "ApproximateFirstReceiveTimestamp": str(sent_ms + 20),
-        },
-        "messageAttributes": {
-            name: {
-                "stringValue": value,
-                "stringListValues": [],
-                "binaryListValues": [],
-                "dataType": "Number" if name == "receivedAt" else "String",
-            }
-            for name, value in attributes.items()
-        },
-        "md5OfBody": "",
-        "eventSource": "aws:sqs",
-        "eventSourceARN": QUEUE_ARN,
-        "awsRegion": "us-east-1",
-    }
+    message = received_message(
+        message_id, body, attributes, sent_ms=sent_ms, receipt_handle=f"AQEB{rng.getrandbits(256):064x}"
+    )
+    return sqs_lambda_record(message, QUEUE_ARN, "us-east-1")
 
 
 def batches(records: Sequence[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:

@@ -26,6 +26,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from ponto.lambda_context import LambdaContext
+from ponto.lambda_events import sqs_lambda_record
 from ponto.local.sqs import sqs_client
 from ponto.local.state import LocalState
 from ponto.serverless_config import QueueSettings, function_handler, load
@@ -113,29 +114,6 @@ class Environment:
         self._process, self._conn = None, None
 
 
-def lambda_record(message: Mapping[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
-    """An SQS ReceiveMessage result in the shape the Lambda event source mapping delivers."""
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": dict(message.get("Attributes", {})),
-        "messageAttributes": {
-            name: {
-                "stringValue": value.get("StringValue"),
-                "stringListValues": [],
-                "binaryListValues": [],
-                "dataType": value["DataType"],
-            }
-            for name, value in message.get("MessageAttributes", {}).items()
-        },
-        "md5OfBody": message.get("MD5OfBody", ""),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": queue_arn,
-        "awsRegion": region,
-    }
-
-
 def failed_ids(response: Any, batch_ids: set[str]) -> set[str]:
     """The records to keep: the reported failures; all of them if the response is not valid."""
     try:
@@ -194,7 +172,7 @@ class Poller(threading.Thread):
         return batch
 
     def _deliver(self, batch: list[dict[str, Any]]) -> None:
-        event = {"Records": [lambda_record(m, self.queue_arn, self.region) for m in batch]}
+        event = {"Records": [sqs_lambda_record(m, self.queue_arn, self.region) for m in batch]}
         ids = {m["MessageId"] for m in batch}
         try:
             response = self.environment.invoke(event)

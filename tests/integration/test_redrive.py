@@ -10,25 +10,11 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from ponto.lambda_events import sqs_lambda_record
 from ponto.serverless_config import QueueSettings
-from tests.events import LambdaContext, legacy_body, v1_body
+from tests.events import QUEUE_ARN, LambdaContext, legacy_body, v1_body
 
 pytestmark = pytest.mark.integration
-
-
-def lambda_record(message: dict[str, Any]) -> dict[str, Any]:
-    """An SQS ReceiveMessage result as the event source mapping hands it to the function."""
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": message.get("Attributes", {}),
-        "messageAttributes": {
-            name: {"stringValue": value["StringValue"], "dataType": value["DataType"]}
-            for name, value in message.get("MessageAttributes", {}).items()
-        },
-        "eventSource": "aws:sqs",
-    }
 
 
 def test_a_poison_record_reaches_the_dlq_after_max_receive_count(
@@ -61,7 +47,9 @@ def test_a_poison_record_reaches_the_dlq_after_max_receive_count(
             if not received:
                 break
             receives += 1
-            response = worker({"Records": [lambda_record(m) for m in received]}, LambdaContext())
+            response = worker(
+                {"Records": [sqs_lambda_record(m, QUEUE_ARN, "us-east-1") for m in received]}, LambdaContext()
+            )
             failed = {f["itemIdentifier"] for f in response["batchItemFailures"]}
             for message in received:
                 if message["MessageId"] not in failed:
