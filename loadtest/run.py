@@ -25,7 +25,8 @@ from loadtest import verify
 from loadtest.results import JtlError, jtl_stats, parse_jtl, per_second
 from loadtest.sampler import Observation, Probe, RowProbe, Sampler, StatusProbe, is_drained
 from loadtest.summary import Summary, evaluate, text, write_json
-from ponto.local.launcher import LocalStack, StackError, ponto_command
+from ponto.local.launcher import LocalStack, StackError
+from ponto.local.stack import ponto_command
 
 REPO = Path(__file__).resolve().parent.parent
 STABLE_S = 3.0

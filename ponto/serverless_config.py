@@ -74,6 +74,7 @@ class QueueSettings:
     maximum_concurrency: int
     visibility_timeout_s: int
     max_receive_count: int
+    worker_timeout_s: float
 
     @classmethod
     def from_serverless(cls, document: dict[str, Any] | None = None) -> QueueSettings:
@@ -87,6 +88,7 @@ class QueueSettings:
                 maximum_concurrency=int(block["maximumConcurrency"]),
                 visibility_timeout_s=int(block["visibilityTimeout"]),
                 max_receive_count=int(block["maxReceiveCount"]),
+                worker_timeout_s=float(block["workerTimeout"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError("serverless.yml: custom.ponto lacks a queue setting") from exc

@@ -26,8 +26,9 @@ from ponto.lambda_events import message_attributes
 from ponto.loadgen import post_punches, punch_body
 from ponto.local.gateway import QueueUnavailable
 from ponto.local.gateway_server import JsonProtocolSender
-from ponto.local.launcher import LocalStack, ponto_command
+from ponto.local.launcher import LocalStack
 from ponto.local.sqs import sqs_client
+from ponto.local.stack import ponto_command
 from ponto.local.state import LocalState
 
 TARGET_RATIO = 0.8

@@ -7,7 +7,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 import time
 import urllib.error
@@ -18,12 +17,6 @@ from typing import IO
 from ponto.local.stack import free_port
 
 READY = re.compile(r"ponto local ready: (https?://\S+)")
-
-
-def ponto_command() -> str:
-    """The `ponto` command beside this Python (the virtualenv's), else the one on PATH."""
-    beside = Path(sys.executable).parent / "ponto"
-    return str(beside) if beside.exists() else "ponto"
 
 
 class StackError(RuntimeError):

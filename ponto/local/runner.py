@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     document = load()
     settings = QueueSettings.from_serverless(document)
     handler_path = function_handler("worker", document)
-    timeout_s = float(document["custom"]["ponto"]["workerTimeout"])
+    timeout_s = settings.worker_timeout_s
     client = sqs_client(state.sqs_endpoint, state.region, pool=settings.maximum_concurrency + 2)
     queue_arn = client.get_queue_attributes(QueueUrl=state.queue_url, AttributeNames=["QueueArn"])["Attributes"][
         "QueueArn"

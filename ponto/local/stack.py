@@ -197,7 +197,7 @@ class Supervisor:
             state = self._start_pipeline(database_url)
             print(f"ponto local ready: {state.gateway_url}", flush=True)
             print(f"  api key: {state.api_key}", flush=True)
-            print(f"  try: {_ponto_command()} punch --employee 42 --data-dir {self.options.data_dir}", flush=True)
+            print(f"  try: {_typed_ponto()} punch --employee 42 --data-dir {self.options.data_dir}", flush=True)
             self._watch(state)
         print("ponto local stopped", flush=True)
         return 0
@@ -275,12 +275,16 @@ class Supervisor:
                 child.stop(timeout_s=float(os.environ.get("PONTO_LOCAL_STOP_TIMEOUT", "8")))
 
 
-def _ponto_command() -> str:
-    """How the user can type `ponto`: plain if it is on PATH, else the virtualenv's, relative to here."""
+def ponto_command() -> str:
+    """The `ponto` command beside this Python (the virtualenv's), else the one on PATH."""
     beside = Path(sys.executable).parent / "ponto"
-    if shutil.which("ponto") == str(beside) or not beside.exists():
-        return "ponto"
-    return os.path.relpath(beside)
+    return str(beside) if beside.exists() else "ponto"
+
+
+def _typed_ponto() -> str:
+    """How the user can type `ponto`: plain if that one is on PATH, else relative to here."""
+    command = ponto_command()
+    return "ponto" if shutil.which("ponto") == command else os.path.relpath(command)
 
 
 def run_local(options: LocalOptions) -> int:
