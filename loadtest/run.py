@@ -27,6 +27,7 @@ from loadtest.sampler import Observation, Probe, RowProbe, Sampler, StatusProbe,
 from loadtest.summary import Summary, evaluate, text, write_json
 from ponto.local.launcher import LocalStack, StackError
 from ponto.local.stack import ponto_command
+from ponto.local.state import new_api_key
 
 REPO = Path(__file__).resolve().parent.parent
 STABLE_S = 3.0
@@ -232,7 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         database_url: str | None = args.database_url
         probes: list[Probe] = []
         if target is None:
-            api_key = secrets.token_urlsafe(24)
+            api_key = new_api_key()
             stack = LocalStack(args.ponto, out / "stack", api_key, out / "stack.log", database_url=args.database_url)
             say(f"starting: {args.ponto} local --port {stack.port} --data-dir {stack.data_dir}")
             try:

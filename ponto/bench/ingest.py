@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import secrets
 import tempfile
 import threading
 import time
@@ -29,7 +28,7 @@ from ponto.local.gateway_server import JsonProtocolSender
 from ponto.local.launcher import LocalStack
 from ponto.local.sqs import sqs_client
 from ponto.local.stack import ponto_command
-from ponto.local.state import LocalState
+from ponto.local.state import LocalState, new_api_key
 
 TARGET_RATIO = 0.8
 DEFAULT_REQUESTS = 2000
@@ -159,7 +158,7 @@ def run(options: IngestBenchOptions) -> dict[str, Any]:
         return measure(LocalState.load(options.data_dir), options)
     with tempfile.TemporaryDirectory(prefix="ponto-bench-ingest-") as scratch:
         data_dir = Path(scratch) / "stack"
-        stack = LocalStack(ponto_command(), data_dir, secrets.token_urlsafe(16), Path(scratch) / "stack.log")
+        stack = LocalStack(ponto_command(), data_dir, new_api_key(), Path(scratch) / "stack.log")
         stack.start()
         try:
             return measure(LocalState.load(data_dir), options)

@@ -61,8 +61,7 @@ class LocalStack:
             "local",
             "--port",
             str(self.port),
-            "--api-key",
-            self.api_key,
+            f"--api-key={self.api_key}",  # the = form: a key may start with "-"
             "--data-dir",
             str(self.data_dir),
         ]

@@ -11,7 +11,6 @@ import contextlib
 import json
 import logging
 import os
-import secrets
 import shutil
 import signal
 import socket
@@ -32,7 +31,7 @@ from ponto.errors import ConfigError, PontoError
 from ponto.local import status as status_module
 from ponto.local.gateway import api_key_id
 from ponto.local.sqs import sqs_client
-from ponto.local.state import LOCAL_REGION, LocalState, remove_pid, write_pid
+from ponto.local.state import LOCAL_REGION, LocalState, new_api_key, remove_pid, write_pid
 from ponto.serverless_config import QueueSettings
 
 logger = logging.getLogger("ponto.local")
@@ -215,7 +214,7 @@ class Supervisor:
         client = sqs_client(endpoint, LOCAL_REGION)
         visibility = self.options.visibility_timeout_s or settings.visibility_timeout_s
         queue_url, dlq_url = create_queues(client, settings, visibility)
-        api_key = self.options.api_key or self._previous_key() or secrets.token_urlsafe(24)
+        api_key = self.options.api_key or self._previous_key() or new_api_key()
         state = LocalState(
             gateway_url=f"http://127.0.0.1:{self.options.port}",
             api_key=api_key,

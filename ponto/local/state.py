@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,11 @@ from ponto.errors import ConfigError
 
 DEFAULT_DATA_DIR = Path(".ponto")
 LOCAL_REGION = "us-east-1"
+
+
+def new_api_key() -> str:
+    """A random API key that is safe to paste after ``--api-key``: hex, so it never starts with ``-``."""
+    return secrets.token_hex(16)
 
 
 @dataclass(frozen=True)

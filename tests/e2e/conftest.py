@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -24,7 +23,7 @@ import pytest
 
 from ponto.local.sqs import sqs_client
 from ponto.local.stack import free_port
-from ponto.local.state import LocalState
+from ponto.local.state import LocalState, new_api_key
 from ponto.local.status import Status, collect
 
 READY = "ponto local ready:"
@@ -86,8 +85,8 @@ def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
 
 
 def start_stack(data_dir: Path, *, database_url: str | None = None, visibility_timeout: int = 5) -> RunningStack:
-    port, api_key = free_port(), secrets.token_urlsafe(16)
-    argv = [sys.executable, "-m", "ponto.cli", "local", "--port", str(port), "--api-key", api_key]
+    port, api_key = free_port(), new_api_key()
+    argv = [sys.executable, "-m", "ponto.cli", "local", "--port", str(port), f"--api-key={api_key}"]
     argv += ["--data-dir", str(data_dir), "--visibility-timeout", str(visibility_timeout)]
     if database_url:
         argv += ["--database-url", database_url]
