@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal, NamedTuple
 
@@ -31,21 +31,27 @@ class QueuedMessage(NamedTuple):
 
     @classmethod
     def from_sqs_record(cls, record: Mapping[str, Any]) -> QueuedMessage:
-        attributes = record.get("messageAttributes") or {}
-        return cls(
-            record["messageId"],
-            record.get("body") or "",
-            _string_attribute(attributes, "requestId"),
-            _string_attribute(attributes, "receivedAt"),
-            _string_attribute(attributes, "sourceIp"),
-            _string_attribute(attributes, "apiKeyId"),
-        )
+        return cls(record["messageId"], record.get("body") or "", *_gateway_attributes(record))
 
 
-def _string_attribute(attributes: Mapping[str, Any], name: str) -> str | None:
-    value = attributes.get(name)
-    text = value.get("stringValue") if isinstance(value, dict) else None
-    return text if isinstance(text, str) and text else None
+def _gateway_attributes(record: Mapping[str, Any]) -> tuple[str | None, str | None, str | None, str | None]:
+    """requestId, receivedAt, sourceIp and apiKeyId: the string values the gateway's mapping attached."""
+    attributes = record.get("messageAttributes")
+    if not attributes:
+        return None, None, None, None
+    return (
+        _string_attribute(attributes.get("requestId")),
+        _string_attribute(attributes.get("receivedAt")),
+        _string_attribute(attributes.get("sourceIp")),
+        _string_attribute(attributes.get("apiKeyId")),
+    )
+
+
+def _string_attribute(value: Any) -> str | None:
+    if value.__class__ is not dict:
+        return None
+    text = value.get("stringValue")
+    return text if text.__class__ is str and text else None
 
 
 class Punch(NamedTuple):
@@ -62,39 +68,48 @@ class Punch(NamedTuple):
     message_id: str
     source_ip: str | None
     api_key_id: str | None
-    received_at: datetime | None  # UTC
+    received_at_ms: int | None  # epoch milliseconds, when the gateway received the request
     raw: str
 
 
 def parse_punch(message: QueuedMessage, local_tz: tzinfo) -> Punch:
     """Validate a queued body with the gateway's schema and normalise it; InvalidPunchError if not."""
-    body = _load_json(message.body)
-    load_contract().validate_punch(body)
+    attributes = (message.request_id, message.received_at_ms, message.source_ip, message.api_key_id)
+    return _punch(message.body, message.message_id, attributes, local_tz)
+
+
+def parse_record(record: Mapping[str, Any], local_tz: tzinfo) -> Punch:
+    """parse_punch(QueuedMessage.from_sqs_record(record), local_tz), without the intermediate tuple."""
+    return _punch(record.get("body") or "", record["messageId"], _gateway_attributes(record), local_tz)
+
+
+def _punch(body_text: str, message_id: str, attributes: Sequence[str | None], local_tz: tzinfo) -> Punch:
+    request_id, received_at, source_ip, api_key_id = attributes
+    body = _load_json(body_text)
+    _validate_punch(body)
     # A punch's identity: the client's punch_id, else the gateway's request id. Messages that did not
     # come through the gateway have neither; their SQS message id is stable across redeliveries.
-    legacy = "usuarioId" in body
-    if legacy:
-        punch_id = message.request_id or message.message_id
-        employee_id, stamp = str(body["usuarioId"]), body["ponto"]
-    else:
-        # The schema's pattern admits only the 8-4-4-4-12 form: lower case is the one spelling.
-        punch_id = body["punch_id"].lower() if "punch_id" in body else message.request_id or message.message_id
-        employee_id, stamp = body["employee_id"], body["punched_at"]
+    if "usuarioId" in body:
+        return Punch(
+            request_id or message_id,
+            str(body["usuarioId"]),
+            _timestamp(body["ponto"], local_tz),  # the schema's pattern has checked its layout
+            None, None, None, "legacy",
+            request_id, message_id, source_ip, api_key_id, _epoch_ms(received_at), body_text,
+        )  # fmt: skip
+    punch_id = body.get("punch_id")
     return Punch(
-        punch_id,
-        employee_id,
-        _timestamp(stamp, local_tz),  # the schema's pattern has checked its layout
-        body.get("kind"),
-        body.get("device_id"),
-        body.get("location"),
-        "legacy" if legacy else "v1",
-        message.request_id,
-        message.message_id,
-        message.source_ip,
-        message.api_key_id,
-        _epoch_ms(message.received_at_ms),
-        message.body,
-    )
+        # The schema's pattern admits only the 8-4-4-4-12 form: lower case is the one spelling.
+        punch_id.lower() if punch_id else request_id or message_id,
+        body["employee_id"],
+        _timestamp(body["punched_at"], local_tz),
+        body.get("kind"), body.get("device_id"), body.get("location"), "v1",
+        request_id, message_id, source_ip, api_key_id, _epoch_ms(received_at), body_text,
+    )  # fmt: skip
+
+
+def _validate_punch(body: Any) -> None:
+    load_contract().validate_punch(body)
 
 
 def parse_timestamp(text: str, local_tz: tzinfo) -> datetime:
@@ -128,27 +143,39 @@ def _timestamp(text: str, local_tz: tzinfo) -> datetime:
 
 def _load_json(body: str) -> Any:
     try:
-        document, end = _DECODER.raw_decode(body, _WHITESPACE.match(body).end())  # type: ignore[union-attr]
+        if body[:1] == "{":  # the usual body, with nothing around it: skip the whitespace scans
+            document, end = _DECODER.raw_decode(body)
+            if end == len(body):
+                return document
+        return _DECODER.decode(body)  # JSON's whitespace around the document is allowed
     except (ValueError, RecursionError):
         raise InvalidPunchError("body is not valid JSON") from None
-    if end != len(body) and _WHITESPACE.match(body, end).end() != len(body):  # type: ignore[union-attr]
-        raise InvalidPunchError("body is not valid JSON")
-    return document
 
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-_WHITESPACE = re.compile(r"[ \t\n\r]*")
 # One decoder for every body (json.loads with an option builds a new one per call).
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+# The instants datetime can hold: an attribute outside them is not a time this worker can record.
+_MIN_EPOCH_MS = int(datetime(1, 1, 2, tzinfo=UTC).timestamp() * 1000)
+_MAX_EPOCH_MS = int(datetime(9999, 12, 31, tzinfo=UTC).timestamp() * 1000)
 
 
-def _epoch_ms(text: str | None) -> datetime | None:
+def _epoch_ms(text: str | None) -> int | None:
+    """The receivedAt attribute (a Number: epoch milliseconds) as an int; None if absent or not one."""
     if not text:
         return None
     try:
-        return datetime.fromtimestamp(float(text) / 1000, tz=UTC)
-    except (ValueError, OverflowError, OSError):
-        return None
+        ms = int(text)
+    except ValueError:
+        try:
+            ms = round(float(text))
+        except (ValueError, OverflowError):
+            return None
+    return ms if _MIN_EPOCH_MS <= ms <= _MAX_EPOCH_MS else None
+
+
+def epoch_ms_datetime(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC)

@@ -215,10 +215,28 @@ def _location_json(location: Mapping[str, float] | None) -> str:
     return f'{{"lat": {location["lat"]!r}, "lon": {location["lon"]!r}, "accuracy_m": {accuracy!r}}}'
 
 
+# Seconds since the epoch -> 'YYYY-MM-DDTHH:MM:SS' in UTC. A batch's requests arrived within a few
+# seconds of each other, so most received_at texts reuse a prefix made for an earlier punch.
+_SECOND_TEXTS: dict[int, str] = {}
+_SECOND_TEXTS_MAX = 4096
+
+
+def _epoch_ms_text(ms: int) -> str:
+    """Epoch milliseconds as an ISO 8601 UTC timestamp, as PostgreSQL reads it."""
+    seconds, millis = divmod(ms, 1000)
+    prefix = _SECOND_TEXTS.get(seconds)
+    if prefix is None:
+        if len(_SECOND_TEXTS) >= _SECOND_TEXTS_MAX:
+            _SECOND_TEXTS.clear()
+        prefix = datetime.fromtimestamp(seconds, tz=UTC).isoformat(timespec="seconds")[:19]
+        _SECOND_TEXTS[seconds] = prefix
+    return f"{prefix}.{millis:03d}Z"
+
+
 def _copy_line(p: Punch) -> str:
     # punch_id, request_id, message_id, source_ip, api_key_id and raw come from outside the schema's
     # patterns (message attributes, the body as sent): escaped. The others are pattern-checked.
-    received_at = _NULL if p.received_at is None else p.received_at.isoformat()
+    received_at = _NULL if p.received_at_ms is None else _epoch_ms_text(p.received_at_ms)
     kind = _NULL if p.kind is None else p.kind
     device_id = _NULL if p.device_id is None else p.device_id
     return (
@@ -241,6 +259,6 @@ def _row(p: Punch) -> tuple[str | None, ...]:
         p.message_id,
         p.source_ip,
         p.api_key_id,
-        None if p.received_at is None else p.received_at.isoformat(),
+        None if p.received_at_ms is None else _epoch_ms_text(p.received_at_ms),
         p.raw,
     )

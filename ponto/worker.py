@@ -9,7 +9,7 @@ from datetime import datetime, tzinfo
 from typing import Any, Protocol
 
 from ponto.errors import InvalidPunchError, RowRejectedError, StoreError
-from ponto.punch import Punch, QueuedMessage, parse_punch
+from ponto.punch import Punch, parse_record
 from ponto.store import WriteResult
 
 logger = logging.getLogger(__name__)
@@ -51,11 +51,10 @@ def record_batch(records: Iterable[Mapping[str, Any]], store: PunchWriter, local
     def valid_punches() -> Iterator[Punch]:
         for record in records:
             outcome.size += 1
-            message = QueuedMessage.from_sqs_record(record)
             try:
-                punch = parse_punch(message, local_tz)
+                punch = parse_record(record, local_tz)
             except InvalidPunchError as exc:
-                outcome.rejected[message.message_id] = exc.reason
+                outcome.rejected[record["messageId"]] = exc.reason
                 continue
             punches.append(punch)
             yield punch
@@ -110,9 +109,9 @@ def _account(outcome: BatchOutcome, punches: Sequence[Punch], result: WriteResul
         return
     oldest_punch = min(p.punched_at for p in fresh)
     outcome.max_punch_age_ms = _ms(result.written_at, oldest_punch)
-    received = [p.received_at for p in fresh if p.received_at is not None]
+    received = [p.received_at_ms for p in fresh if p.received_at_ms is not None]
     if received:
-        outcome.max_lead_time_ms = _ms(result.written_at, min(received))
+        outcome.max_lead_time_ms = result.written_at.timestamp() * 1000 - min(received)
 
 
 def _ms(later: datetime, earlier: datetime) -> float:

@@ -22,8 +22,8 @@ def test_synthetic_records_are_valid_distinct_v1_punches_with_gateway_attributes
 
     assert len({p.punch_id for p in punches}) == 300
     assert {p.format for p in punches} == {"v1"}
-    assert all(p.request_id and p.source_ip and p.api_key_id and p.received_at for p in punches)
-    assert all(p.punched_at <= p.received_at for p in punches if p.received_at)
+    assert all(p.request_id and p.source_ip and p.api_key_id and p.received_at_ms for p in punches)
+    assert all(p.punched_at.timestamp() * 1000 <= p.received_at_ms for p in punches if p.received_at_ms)
     for record in records[:20]:
         load_contract().validate_punch(json.loads(record["body"]))
 
@@ -64,7 +64,7 @@ def test_the_reference_row_and_the_copy_row_hold_the_same_punch() -> None:
     assert len(seed) == len(copied) == len(COLUMNS)
     assert seed[0] == copied[0] == punch.punch_id
     assert json.loads(seed[12]) == json.loads(copied[12])
-    assert seed[11] == punch.received_at
+    assert seed[11].timestamp() * 1000 == punch.received_at_ms
 
 
 def test_rates_and_ratios() -> None:

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ponto.errors import InvalidPunchError
-from ponto.punch import Punch, QueuedMessage, parse_punch, parse_timestamp
+from ponto.punch import Punch, QueuedMessage, parse_punch, parse_record, parse_timestamp
 from tests.events import legacy_body, sqs_record, v1_body
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -54,7 +54,7 @@ def test_a_v1_punch_keeps_its_fields_its_raw_body_and_the_gateway_attributes() -
     assert (punch.kind, punch.device_id, punch.format) == ("in", "kiosk-lobby-1", "v1")
     assert punch.location == {"lat": -23.5505, "lon": -46.6333, "accuracy_m": 12.5}
     assert (punch.request_id, punch.source_ip, punch.api_key_id) == ("req-1", "10.0.0.9", "local-key")
-    assert punch.received_at == datetime.fromtimestamp(1_795_000_000, tz=UTC)
+    assert punch.received_at_ms == 1_795_000_000_000
     assert punch.message_id == record["messageId"]
     assert json.loads(punch.raw) == body
 
@@ -68,7 +68,7 @@ def test_without_gateway_attributes_the_message_id_is_the_identity() -> None:
     record = sqs_record(v1_body(punch_id=None), message_id="msg-1")
     record["messageAttributes"] = {}
     punch = parse(record)
-    assert (punch.punch_id, punch.request_id, punch.received_at) == ("msg-1", None, None)
+    assert (punch.punch_id, punch.request_id, punch.received_at_ms) == ("msg-1", None, None)
 
 
 def test_json_whitespace_around_the_body_is_allowed() -> None:
@@ -99,3 +99,28 @@ def test_records_that_can_never_be_punches_are_invalid(body: str, reason: str) -
     with pytest.raises(InvalidPunchError) as caught:
         parse(sqs_record(body))
     assert reason in caught.value.reason
+
+
+@pytest.mark.parametrize(
+    ("attribute", "expected"),
+    [
+        ("1795000000123", 1_795_000_000_123),
+        ("1795000000123.6", 1_795_000_000_124),  # a Number attribute may carry a fraction
+        ("-1000", -1000),
+        ("soon", None),
+        ("1e300", None),  # beyond year 9999: not a time this worker can record
+        ("", None),
+    ],
+)
+def test_received_at_is_the_number_attribute_in_epoch_milliseconds(attribute: str, expected: int | None) -> None:
+    record = sqs_record(v1_body())
+    record["messageAttributes"]["receivedAt"]["stringValue"] = attribute
+    assert parse(record).received_at_ms == expected
+
+
+def test_a_record_and_its_queued_message_parse_to_the_same_punch() -> None:
+    record = sqs_record(v1_body(), request_id="req-9")
+    assert parse_record(record, SAO_PAULO) == parse(record)
+    record["messageAttributes"] = {"requestId": {"binaryValue": "eA==", "dataType": "Binary"}, "sourceIp": "x"}
+    assert parse_record(record, SAO_PAULO) == parse(record)
+    assert parse(record).request_id is None
