@@ -35,6 +35,7 @@ def test_bench_worker_writes_every_record_each_way_and_reports_ratios(migrated: 
     ):
         assert figures[key] > 0, key
     assert set(figures["targets_met"]) == set(worker.TARGETS)
+    assert all(value > 0 for value in figures["us_per_row"].values())
 
 
 def test_bench_worker_leaves_the_handler_module_and_environment_as_it_found_them(migrated: str) -> None:

@@ -78,7 +78,8 @@ def test_rates_and_ratios() -> None:
 
 
 def test_report_computes_ratios_and_targets_from_median_seconds() -> None:
-    figures = worker.report(20000, 5000, {"b10": 2.0, "b1000": 0.5, "seed": 2.5, "copy": 0.25}, repeat=3)
+    seconds = {"b10": 2.0, "b1000": 0.5, "seed": 2.5, "copy": 0.25, "python": 0.24}
+    figures = worker.report(20000, 5000, seconds, repeat=3)
 
     assert figures["rows_per_s_b10"] == 10000.0
     assert figures["seed_rows_per_s"] == 2000.0
@@ -91,6 +92,7 @@ def test_report_computes_ratios_and_targets_from_median_seconds() -> None:
         "ratio_vs_seed_b10": True,
     }
     assert figures["all_targets_met"] is False
+    assert figures["us_per_row"] == {"python_alone": 12.0, "copy_alone": 12.5, "handler_b1000": 25.0}
 
 
 def test_silenced_stdout_swallows_prints(capsys: pytest.CaptureFixture[str]) -> None:
