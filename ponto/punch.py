@@ -86,7 +86,7 @@ def parse_record(record: Mapping[str, Any], local_tz: tzinfo) -> Punch:
 def _punch(body_text: str, message_id: str, attributes: Sequence[str | None], local_tz: tzinfo) -> Punch:
     request_id, received_at, source_ip, api_key_id = attributes
     body = _load_json(body_text)
-    _validate_punch(body)
+    load_contract().validate_punch(body)
     # A punch's identity: the client's punch_id, else the gateway's request id. Messages that did not
     # come through the gateway have neither; their SQS message id is stable across redeliveries.
     if "usuarioId" in body:
@@ -106,10 +106,6 @@ def _punch(body_text: str, message_id: str, attributes: Sequence[str | None], lo
         body.get("kind"), body.get("device_id"), body.get("location"), "v1",
         request_id, message_id, source_ip, api_key_id, _epoch_ms(received_at), body_text,
     )  # fmt: skip
-
-
-def _validate_punch(body: Any) -> None:
-    load_contract().validate_punch(body)
 
 
 def parse_timestamp(text: str, local_tz: tzinfo) -> datetime:
@@ -175,7 +171,3 @@ def _epoch_ms(text: str | None) -> int | None:
         except (ValueError, OverflowError):
             return None
     return ms if _MIN_EPOCH_MS <= ms <= _MAX_EPOCH_MS else None
-
-
-def epoch_ms_datetime(ms: int) -> datetime:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC)

@@ -33,7 +33,7 @@ import psycopg2.extensions
 from ponto import migrations
 from ponto.bench.measure import at_least, median, rate, ratio, silenced_stdout
 from ponto.bench.synthetic import bench_context, punch_records, sqs_events
-from ponto.punch import Punch, QueuedMessage, parse_punch
+from ponto.punch import Punch, parse_record
 from ponto.serverless_config import SERVERLESS_YML, function_handler
 from ponto.store import COLUMNS, COPY_SQL, copy_text
 
@@ -81,7 +81,7 @@ def seed_row(record: Mapping[str, Any]) -> tuple[Any, ...]:
 
 def parse_records(records: Sequence[Mapping[str, Any]]) -> list[Punch]:
     tz = ZoneInfo(TIMEZONE)
-    return [parse_punch(QueuedMessage.from_sqs_record(r), tz) for r in records]
+    return [parse_record(r, tz) for r in records]
 
 
 # --- the database ------------------------------------------------------------------------------
