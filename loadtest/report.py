@@ -35,6 +35,19 @@ def _mark_end(figure: Figure, load_end_s: float | None) -> None:
         axes.axvline(load_end_s, color="grey", linestyle=":", linewidth=1)
 
 
+def _finish_per_second(figure: Figure, title: str, ylabel: str, path: Path, load_end_s: float | None) -> None:
+    """Label, scale and save a one-axes plot of per-second figures."""
+    (axes,) = figure.axes
+    axes.set_xlabel("seconds since the first request")
+    axes.set_ylabel(ylabel)
+    axes.set_title(title)
+    axes.set_ylim(bottom=0)
+    axes.grid(alpha=0.3)
+    axes.legend(loc="upper right")
+    _mark_end(figure, load_end_s)
+    figure.savefig(path)
+
+
 def plot_throughput(seconds: Sequence[Second], path: Path, load_end_s: float | None = None) -> None:
     figure = _figure()
     axes = figure.subplots()
@@ -42,14 +55,7 @@ def plot_throughput(seconds: Sequence[Second], path: Path, load_end_s: float | N
     axes.step(t, [second.requests for second in seconds], where="post", label="requests/s")
     if any(second.errors for second in seconds):
         axes.step(t, [second.errors for second in seconds], where="post", color="red", label="errors/s")
-    axes.set_xlabel("seconds since the first request")
-    axes.set_ylabel("completed requests per second")
-    axes.set_title("Throughput")
-    axes.set_ylim(bottom=0)
-    axes.grid(alpha=0.3)
-    axes.legend(loc="upper right")
-    _mark_end(figure, load_end_s)
-    figure.savefig(path)
+    _finish_per_second(figure, "Throughput", "completed requests per second", path, load_end_s)
 
 
 def plot_latency(seconds: Sequence[Second], path: Path, load_end_s: float | None = None) -> None:
@@ -59,14 +65,7 @@ def plot_latency(seconds: Sequence[Second], path: Path, load_end_s: float | None
     for name, color in (("p50_ms", "tab:green"), ("p95_ms", "tab:orange"), ("p99_ms", "tab:red")):
         values = [getattr(second, name) for second in seconds]
         axes.plot(t, [float("nan") if v is None else v for v in values], marker=".", color=color, label=name[:3])
-    axes.set_xlabel("seconds since the first request")
-    axes.set_ylabel("response time (ms)")
-    axes.set_title("Latency percentiles per second")
-    axes.set_ylim(bottom=0)
-    axes.grid(alpha=0.3)
-    axes.legend(loc="upper right")
-    _mark_end(figure, load_end_s)
-    figure.savefig(path)
+    _finish_per_second(figure, "Latency percentiles per second", "response time (ms)", path, load_end_s)
 
 
 def plot_pipeline(
