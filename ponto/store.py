@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import itertools
-import json
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -21,9 +20,11 @@ from ponto.punch import Punch
 Connection = psycopg2.extensions.connection
 Connect = Callable[[], Connection]
 
+# The columns the worker writes. kind, device_id and location are derived from raw by PostgreSQL
+# (generated columns, migration 0002): body fields, stored exactly as the clock sent them.
 COLUMNS = (
-    "punch_id", "employee_id", "punched_at", "kind", "device_id", "location", "format",
-    "request_id", "message_id", "source_ip", "api_key_id", "received_at", "raw",
+    "punch_id", "employee_id", "punched_at", "format", "request_id", "message_id", "source_ip",
+    "api_key_id", "received_at", "raw",
 )  # fmt: skip
 _COLUMN_LIST = ", ".join(COLUMNS)
 
@@ -204,17 +205,6 @@ def _text(value: str | None) -> str:
     return value
 
 
-def _location_json(location: Mapping[str, float] | None) -> str:
-    # The schema admits only numbers under lat, lon and accuracy_m, whose reprs are JSON numbers:
-    # formatting them here costs a fraction of json.dumps, once per punch.
-    if location is None:
-        return _NULL
-    accuracy = location.get("accuracy_m")
-    if accuracy is None:
-        return f'{{"lat": {location["lat"]!r}, "lon": {location["lon"]!r}}}'
-    return f'{{"lat": {location["lat"]!r}, "lon": {location["lon"]!r}, "accuracy_m": {accuracy!r}}}'
-
-
 # Seconds since the epoch -> 'YYYY-MM-DDTHH:MM:SS' in UTC. A batch's requests arrived within a few
 # seconds of each other, so most received_at texts reuse a prefix made for an earlier punch.
 _SECOND_TEXTS: dict[int, str] = {}
@@ -237,12 +227,10 @@ def _copy_line(p: Punch) -> str:
     # punch_id, request_id, message_id, source_ip, api_key_id and raw come from outside the schema's
     # patterns (message attributes, the body as sent): escaped. The others are pattern-checked.
     received_at = _NULL if p.received_at_ms is None else _epoch_ms_text(p.received_at_ms)
-    kind = _NULL if p.kind is None else p.kind
-    device_id = _NULL if p.device_id is None else p.device_id
     return (
-        f"{_text(p.punch_id)}\t{p.employee_id}\t{p.punched_at.isoformat()}\t{kind}\t{device_id}\t"
-        f"{_location_json(p.location)}\t{p.format}\t{_text(p.request_id)}\t{_text(p.message_id)}\t"
-        f"{_text(p.source_ip)}\t{_text(p.api_key_id)}\t{received_at}\t{_text(p.raw)}\n"
+        f"{_text(p.punch_id)}\t{p.employee_id}\t{p.punched_at.isoformat()}\t{p.format}\t"
+        f"{_text(p.request_id)}\t{_text(p.message_id)}\t{_text(p.source_ip)}\t{_text(p.api_key_id)}\t"
+        f"{received_at}\t{_text(p.raw)}\n"
     )
 
 
@@ -251,9 +239,6 @@ def _row(p: Punch) -> tuple[str | None, ...]:
         p.punch_id,
         p.employee_id,
         p.punched_at.isoformat(),
-        p.kind,
-        p.device_id,
-        None if p.location is None else json.dumps(p.location),
         p.format,
         p.request_id,
         p.message_id,

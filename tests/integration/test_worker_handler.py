@@ -74,6 +74,18 @@ def test_rows_hold_the_normalised_punch_and_the_raw_body(worker: Handler, db: An
     assert row[13] is True
 
 
+def test_body_fields_are_stored_as_the_clock_sent_them(worker: Handler, db: Any) -> None:
+    # kind, device_id and location come from raw: a number keeps its digits (12.50, not 12.5)
+    text = (
+        '{"employee_id": "emp-7", "punched_at": "2026-11-22T08:00:00Z", "kind": "break_end",'
+        ' "device_id": "kiosk-2", "location": {"lat": -23.50, "lon": -46.630, "accuracy_m": 12.50}}'
+    )
+    assert worker(sqs_event([sqs_record(text)]), LambdaContext()) == {"batchItemFailures": []}
+    assert rows(db, "SELECT kind, device_id, location::text FROM punches") == [
+        ("break_end", "kiosk-2", '{"lat": -23.50, "lon": -46.630, "accuracy_m": 12.50}')
+    ]
+
+
 def test_a_legacy_record_is_read_in_the_configured_time_zone(worker: Handler, db: Any) -> None:
     worker(sqs_event([sqs_record(legacy_body(7, "2026-11-22 08:00:00"), request_id="r-7")]), LambdaContext())
     assert rows(db, "SELECT employee_id, punch_id, punched_at AT TIME ZONE 'UTC' FROM punches")[0][:2] == (

@@ -63,8 +63,8 @@ def test_the_reference_row_and_the_copy_row_hold_the_same_punch() -> None:
 
     assert len(seed) == len(copied) == len(COLUMNS)
     assert seed[0] == copied[0] == punch.punch_id
-    assert json.loads(seed[12]) == json.loads(copied[12])
-    assert seed[11].timestamp() * 1000 == punch.received_at_ms
+    assert json.loads(seed[COLUMNS.index("raw")]) == json.loads(copied[COLUMNS.index("raw")])
+    assert seed[COLUMNS.index("received_at")].timestamp() * 1000 == punch.received_at_ms
 
 
 def test_rates_and_ratios() -> None:
