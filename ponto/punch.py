@@ -8,6 +8,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal, NamedTuple
 
+import orjson
+
 from ponto.contract import load_contract
 from ponto.errors import InvalidPunchError
 
@@ -139,11 +141,17 @@ def _timestamp(text: str, local_tz: tzinfo) -> datetime:
 
 def _load_json(body: str) -> Any:
     try:
-        if body[:1] == "{":  # the usual body, with nothing around it: skip the whitespace scans
-            document, end = _DECODER.raw_decode(body)
-            if end == len(body):
-                return document
-        return _DECODER.decode(body)  # JSON's whitespace around the document is allowed
+        document = _fast_loads(body)
+    except ValueError:  # orjson.JSONDecodeError: the stdlib decides (it reads lone surrogates, 1e400)
+        pass
+    else:
+        # orjson reads an integer beyond 64 bits as a float. In a v1 body only location holds numbers,
+        # bounded by the schema either way; a legacy usuarioId is an integer of any size: the stdlib
+        # reads legacy bodies.
+        if document.__class__ is not dict or "usuarioId" not in document:
+            return document
+    try:
+        return _DECODER.decode(body)
     except (ValueError, RecursionError):
         raise InvalidPunchError("body is not valid JSON") from None
 
@@ -152,6 +160,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
+_fast_loads = orjson.loads
 # One decoder for every body (json.loads with an option builds a new one per call).
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 # The instants datetime can hold: an attribute outside them is not a time this worker can record.
