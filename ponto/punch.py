@@ -61,7 +61,8 @@ class Punch(NamedTuple):
 
     punch_id: str
     employee_id: str
-    punched_at: datetime  # UTC
+    punched_at: datetime  # aware: in the client's offset, or UTC
+    punched_at_text: str  # the same instant as PostgreSQL reads it
     kind: str | None
     device_id: str | None
     location: Mapping[str, float] | None
@@ -92,19 +93,31 @@ def _punch(body_text: str, message_id: str, attributes: Sequence[str | None], lo
     # A punch's identity: the client's punch_id, else the gateway's request id. Messages that did not
     # come through the gateway have neither; their SQS message id is stable across redeliveries.
     if "usuarioId" in body:
+        punched_at = _timestamp(body["ponto"], local_tz)  # the schema's pattern has checked its layout
         return Punch(
             request_id or message_id,
             str(body["usuarioId"]),
-            _timestamp(body["ponto"], local_tz),  # the schema's pattern has checked its layout
+            punched_at, punched_at.isoformat(),
             None, None, None, "legacy",
             request_id, message_id, source_ip, api_key_id, _epoch_ms(received_at), body_text,
         )  # fmt: skip
     punch_id = body.get("punch_id")
+    text = body["punched_at"]  # the pattern has checked its layout, offset included
+    # The usual text (no leap second, at most 6 fraction digits, a year that no offset can push out of
+    # datetime's range) says exactly the instant datetime holds: PostgreSQL reads it as sent.
+    if text[17:19] != "60" and len(text) - (1 if text[-1] == "Z" else 6) <= 26 and "0001" < text[:4] < "9999":
+        try:
+            punched_at = _fromisoformat(text)
+        except ValueError:
+            raise InvalidPunchError(f"{text!r} is not a valid date-time") from None
+    else:
+        punched_at = _timestamp(text, local_tz)
+        text = punched_at.isoformat()
     return Punch(
         # The schema's pattern admits only the 8-4-4-4-12 form: lower case is the one spelling.
         punch_id.lower() if punch_id else request_id or message_id,
         body["employee_id"],
-        _timestamp(body["punched_at"], local_tz),
+        punched_at, text,
         body.get("kind"), body.get("device_id"), body.get("location"), "v1",
         request_id, message_id, source_ip, api_key_id, _epoch_ms(received_at), body_text,
     )  # fmt: skip
@@ -161,6 +174,7 @@ def _reject_constant(name: str) -> Any:
 
 
 _fast_loads = orjson.loads
+_fromisoformat = datetime.fromisoformat
 # One decoder for every body (json.loads with an option builds a new one per call).
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 # The instants datetime can hold: an attribute outside them is not a time this worker can record.

@@ -228,7 +228,7 @@ def _copy_line(p: Punch) -> str:
     # patterns (message attributes, the body as sent): escaped. The others are pattern-checked.
     received_at = _NULL if p.received_at_ms is None else _epoch_ms_text(p.received_at_ms)
     return (
-        f"{_text(p.punch_id)}\t{p.employee_id}\t{p.punched_at.isoformat()}\t{p.format}\t"
+        f"{_text(p.punch_id)}\t{p.employee_id}\t{p.punched_at_text}\t{p.format}\t"
         f"{_text(p.request_id)}\t{_text(p.message_id)}\t{_text(p.source_ip)}\t{_text(p.api_key_id)}\t"
         f"{received_at}\t{_text(p.raw)}\n"
     )
@@ -238,7 +238,7 @@ def _row(p: Punch) -> tuple[str | None, ...]:
     return (
         p.punch_id,
         p.employee_id,
-        p.punched_at.isoformat(),
+        p.punched_at_text,
         p.format,
         p.request_id,
         p.message_id,

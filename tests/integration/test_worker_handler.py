@@ -7,10 +7,12 @@ import random
 import sys
 import uuid
 from collections.abc import Callable
+from datetime import UTC
 from typing import Any
 
 import pytest
 
+from ponto.punch import parse_record
 from tests.events import LambdaContext, failed_ids, legacy_body, sqs_event, sqs_record, v1_body
 from tests.integration.conftest import import_handler
 
@@ -84,6 +86,23 @@ def test_body_fields_are_stored_as_the_clock_sent_them(worker: Handler, db: Any)
     assert rows(db, "SELECT kind, device_id, location::text FROM punches") == [
         ("break_end", "kiosk-2", '{"lat": -23.50, "lon": -46.630, "accuracy_m": 12.50}')
     ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2026-11-22T08:00:03.123456-03:00",  # written as sent
+        "2026-11-22T11:00:03Z",
+        "0002-01-01T00:00:00+14:00",
+        "2026-11-22T11:00:03.1234567Z",  # written as datetime read it (PostgreSQL would round)
+        "2026-12-31T23:59:60-03:00",
+    ],
+)
+def test_the_database_holds_the_instant_the_worker_parsed(worker: Handler, db: Any, text: str) -> None:
+    record = sqs_record(v1_body(punched_at=text))
+    assert worker(sqs_event([record]), LambdaContext()) == {"batchItemFailures": []}
+    (stored,) = rows(db, "SELECT punched_at FROM punches")[0]
+    assert stored == parse_record(record, UTC).punched_at
 
 
 def test_a_legacy_record_is_read_in_the_configured_time_zone(worker: Handler, db: Any) -> None:

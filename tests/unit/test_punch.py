@@ -44,6 +44,34 @@ def test_impossible_timestamps_are_invalid(text: str) -> None:
         parse_timestamp(text, SAO_PAULO)
 
 
+@pytest.mark.parametrize(
+    ("text", "instant", "as_sent"),
+    [
+        ("2026-11-22T08:00:03-03:00", datetime(2026, 11, 22, 11, 0, 3, tzinfo=UTC), True),
+        ("2026-11-22T11:00:03Z", datetime(2026, 11, 22, 11, 0, 3, tzinfo=UTC), True),
+        ("2026-11-22T16:30:03.123456+05:30", datetime(2026, 11, 22, 11, 0, 3, 123456, tzinfo=UTC), True),
+        ("0002-01-01T00:00:00+14:00", datetime(1, 12, 31, 10, 0, 0, tzinfo=UTC), True),
+        # What PostgreSQL would read otherwise than datetime does: the UTC instant, written out.
+        ("2026-11-22T11:00:03.1234567Z", datetime(2026, 11, 22, 11, 0, 3, 123456, tzinfo=UTC), False),
+        ("2026-11-22T08:00:03.9999999-03:00", datetime(2026, 11, 22, 11, 0, 3, 999999, tzinfo=UTC), False),
+        ("2026-12-31T23:59:60-03:00", datetime(2027, 1, 1, 3, 0, 0, tzinfo=UTC), False),
+        ("0001-01-01T10:00:00+09:00", datetime(1, 1, 1, 1, 0, 0, tzinfo=UTC), False),
+        ("9999-12-31T10:00:00-09:00", datetime(9999, 12, 31, 19, 0, 0, tzinfo=UTC), False),
+    ],
+)
+def test_the_punched_at_text_written_is_the_instant_parsed(text: str, instant: datetime, as_sent: bool) -> None:
+    punch = parse(sqs_record(v1_body(punched_at=text)))
+    assert punch.punched_at == instant
+    assert datetime.fromisoformat(punch.punched_at_text) == instant
+    assert (punch.punched_at_text == text) is as_sent
+
+
+@pytest.mark.parametrize("text", ["2026-02-30T08:00:00Z", "0001-01-01T00:00:00+14:00", "9999-12-31T23:00:00-01:00"])
+def test_a_v1_punch_at_an_impossible_time_is_invalid(text: str) -> None:
+    with pytest.raises(InvalidPunchError, match=r"date-time|out of range"):
+        parse(sqs_record(v1_body(punched_at=text)))
+
+
 def test_a_v1_punch_keeps_its_fields_its_raw_body_and_the_gateway_attributes() -> None:
     body = v1_body(punch_id="6F9619FF-8B86-D011-B42D-00C04FC964FF")
     record = sqs_record(body, request_id="req-1", received_at_ms=1_795_000_000_000, source_ip="10.0.0.9")
