@@ -213,14 +213,17 @@ _SECOND_TEXTS_MAX = 4096
 
 def _epoch_ms_text(ms: int) -> str:
     """Epoch milliseconds as an ISO 8601 UTC timestamp, as PostgreSQL reads it."""
-    seconds, millis = divmod(ms, 1000)
+    seconds = ms // 1000
     prefix = _SECOND_TEXTS.get(seconds)
     if prefix is None:
         if len(_SECOND_TEXTS) >= _SECOND_TEXTS_MAX:
             _SECOND_TEXTS.clear()
         prefix = datetime.fromtimestamp(seconds, tz=UTC).isoformat(timespec="seconds")[:19]
         _SECOND_TEXTS[seconds] = prefix
-    return f"{prefix}.{millis:03d}Z"
+    return prefix + _MILLIS_TEXTS[ms - seconds * 1000]
+
+
+_MILLIS_TEXTS = [f".{millis:03d}Z" for millis in range(1000)]
 
 
 def _copy_line(p: Punch) -> str:

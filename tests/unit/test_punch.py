@@ -108,6 +108,15 @@ def test_a_legacy_punch_becomes_an_employee_text_id_and_a_utc_time() -> None:
     punch = parse(sqs_record(legacy_body(usuario_id=42, ponto="2026-11-22 08:00:03"), request_id="r"))
     assert (punch.employee_id, punch.format, punch.kind, punch.punch_id) == ("42", "legacy", None, "r")
     assert punch.punched_at == datetime(2026, 11, 22, 11, 0, 3, tzinfo=UTC)
+    assert punch.punched_at_text == "2026-11-22T11:00:03+00:00"
+    assert (punch.device_id, punch.location, punch.request_id) == (None, None, "r")
+
+
+@pytest.mark.parametrize("body", [v1_body(), legacy_body(usuario_id=1, ponto="2026-11-22 08:00:03")])
+def test_a_punch_has_every_field_of_its_type(body: dict[str, Any]) -> None:
+    punch = parse(sqs_record(body))
+    assert type(punch) is Punch and len(punch) == len(Punch._fields)
+    assert punch._asdict()["raw"] == punch.raw == json.dumps(body)
 
 
 @pytest.mark.parametrize(
