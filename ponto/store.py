@@ -181,7 +181,9 @@ def copy_text(punches: Iterable[Punch]) -> str:
 class _CopyStream:
     """A file-like object that COPY reads: the next rows in COPY's text format, made on demand."""
 
-    _ROWS_PER_READ = 64
+    # ~8 KB of rows, what psycopg2 asks for per read: the database starts on a batch's first rows
+    # sooner and has less left to do once the last are parsed (64 rows measured ~10% slower).
+    _ROWS_PER_READ = 16
 
     def __init__(self, punches: Iterator[Punch]) -> None:
         self._punches = punches
