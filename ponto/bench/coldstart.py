@@ -24,6 +24,8 @@ DEFAULT_RUNS = 7
 IMPORT_RATIO_TARGET = 2.0
 ZIP_MB_TARGET = 5.0
 MB = 1 << 20  # as AWS counts Lambda package sizes ("50 MB" zipped is 52,428,800 bytes)
+# The target is met only under 5 MB in both readings: 5,000,000 bytes is the stricter.
+ZIP_BYTES_TARGET = 5_000_000
 # Settings load from the environment at import; the address answers nothing, so an import that
 # connected would fail instead of passing unnoticed.
 DUMMY_DATABASE_URL = "postgresql://ponto:ponto@127.0.0.1:9/ponto?connect_timeout=2"
@@ -44,9 +46,9 @@ def worker_module() -> str:
 def import_env(base: Mapping[str, str], root: Path) -> dict[str, str]:
     """The environment of the import: the function's settings, and the variables Lambda's runtime sets.
 
-    Libraries branch on them: the X-Ray SDK (Powertools' Tracer) builds botocore clients for its
-    sampler at import unless LAMBDA_TASK_ROOT says it runs in Lambda, where it samples locally.
-    Measuring outside that branch would time a cold start Lambda never has.
+    Libraries branch on them (Powertools reads the function's name and memory, the X-Ray SDK, when
+    a handler loads it, builds botocore clients at import unless LAMBDA_TASK_ROOT is set): measuring
+    outside Lambda's branch would time a cold start Lambda never has.
     """
     env = dict(base)
     env.update(
@@ -202,6 +204,6 @@ def run(options: ColdStartOptions) -> dict[str, Any]:
         "targets": {"import_ratio": IMPORT_RATIO_TARGET, "zip_mb": ZIP_MB_TARGET},
         "targets_met": {
             "import_ratio": at_most(import_ratio, IMPORT_RATIO_TARGET),
-            "zip_mb": None if zip_mb is None else at_most(zip_mb, ZIP_MB_TARGET),
+            "zip_mb": None if package.size is None else at_most(package.size, ZIP_BYTES_TARGET),
         },
     }
