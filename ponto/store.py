@@ -230,7 +230,21 @@ _MILLIS_TEXTS = [f".{millis:03d}Z" for millis in range(1000)]
 
 def _copy_line(p: Punch) -> str:
     # punch_id, request_id, message_id, source_ip, api_key_id and raw come from outside the schema's
-    # patterns (message attributes, the body as sent): escaped. The others are pattern-checked.
+    # patterns (message attributes, the body as sent): escaped when they hold one of COPY's special
+    # characters (rarely: a body with a backslash or a line break). The others are pattern-checked.
+    (punch_id, employee_id, _, punched_at_text, _, _, _, format_, request_id, message_id, source_ip, api_key_id,
+     received_at_ms, raw) = p  # fmt: skip
+    outside = f"{punch_id}{request_id}{message_id}{source_ip}{api_key_id}{raw}"
+    if "\\" in outside or "\t" in outside or "\n" in outside or "\r" in outside:
+        return _escaped_copy_line(p)
+    return (
+        f"{punch_id}\t{employee_id}\t{punched_at_text}\t{format_}\t{_NULL if request_id is None else request_id}\t"
+        f"{message_id}\t{_NULL if source_ip is None else source_ip}\t{_NULL if api_key_id is None else api_key_id}\t"
+        f"{_NULL if received_at_ms is None else _epoch_ms_text(received_at_ms)}\t{raw}\n"
+    )
+
+
+def _escaped_copy_line(p: Punch) -> str:
     received_at = _NULL if p.received_at_ms is None else _epoch_ms_text(p.received_at_ms)
     return (
         f"{_text(p.punch_id)}\t{p.employee_id}\t{p.punched_at_text}\t{p.format}\t"

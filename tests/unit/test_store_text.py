@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from ponto.punch import Punch, parse_record
-from ponto.store import COLUMNS, copy_text
+from ponto.store import COLUMNS, _escaped_copy_line, copy_text
 from tests.events import sqs_record, v1_body
 
 RECEIVED_AT = COLUMNS.index("received_at")
@@ -48,3 +48,17 @@ def test_values_from_outside_the_schema_are_escaped() -> None:
     assert fields[COLUMNS.index("request_id")] == "a\\tb"
     assert fields[COLUMNS.index("source_ip")] == "c\\\\d"
     assert fields[COLUMNS.index("raw")] == '{"x":\\n"y\\r"}'
+
+
+def test_a_row_without_special_characters_is_the_escaped_row() -> None:
+    for punch in (a_punch(), a_punch(request_id=None, source_ip=None, api_key_id=None, received_at_ms=None)):
+        assert copy_text([punch]) == _escaped_copy_line(punch)
+
+
+@pytest.mark.parametrize("field", ["punch_id", "request_id", "message_id", "source_ip", "api_key_id", "raw"])
+@pytest.mark.parametrize("special", ["\\", "\t", "\n", "\r"])
+def test_a_special_character_in_any_value_from_outside_is_escaped(field: str, special: str) -> None:
+    punch = a_punch(**{field: f"x{special}y"})
+    fields = copied(punch)
+    assert len(fields) == len(COLUMNS)
+    assert fields[COLUMNS.index(field)] == "x" + {"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}[special] + "y"
