@@ -47,40 +47,42 @@ def record_batch(records: Iterable[Mapping[str, Any]], store: PunchWriter, local
     """
     outcome = BatchOutcome()
     punches: list[Punch] = []
+    invalid: list[tuple[str, str]] = []  # (message id, reason)
 
     def valid_punches() -> Iterator[Punch]:
         for record in records:
-            outcome.size += 1
             try:
                 punch = parse_record(record, local_tz)
             except InvalidPunchError as exc:
-                outcome.rejected[record["messageId"]] = exc.reason
+                invalid.append((record["messageId"], exc.reason))
                 continue
             punches.append(punch)
             yield punch
+
+    def parsed() -> None:
+        """Parse what the store did not read (it may stop where the database did); count the batch."""
+        for _ in stream:
+            pass
+        outcome.size = len(punches) + len(invalid)
+        outcome.rejected.update(invalid)
 
     stream = valid_punches()
     try:
         result = store.record(stream)
     except RowRejectedError:
-        _drain(stream)  # the parse may have stopped where the database did
+        parsed()
         logger.warning("the database refused a row; writing the batch's punches one by one")
         for punch in punches:
             _record_alone(outcome, punch, store)
         return outcome
     except StoreError:
-        _drain(stream)
+        parsed()
         logger.exception("could not record a batch of %d punches; they will be retried", len(punches))
         outcome.unwritten.extend(p.message_id for p in punches)
         return outcome
+    parsed()
     _account(outcome, punches, result)
     return outcome
-
-
-def _drain(stream: Iterator[Punch]) -> None:
-    """Parse what the store did not read (the generator collects the punches and the rejects)."""
-    for _ in stream:
-        pass
 
 
 def _record_alone(outcome: BatchOutcome, punch: Punch, store: PunchWriter) -> None:
