@@ -127,11 +127,8 @@ class _Generator:
             if bound is not None and (type(bound) is not int or bound < 0):
                 raise _Unsupported("a length that is not a natural number")
         if low is not None or high is not None:
-            length = f"len({var})"
-            if low is not None:
-                lines += [f"{pad}if {length} < {low}:", f"{pad}    return False"]
-            if high is not None:
-                lines += [f"{pad}if {length} > {high}:", f"{pad}    return False"]
+            within = " <= ".join(str(part) for part in (low, f"len({var})", high) if part is not None)
+            lines += [f"{pad}if not ({within}):", f"{pad}    return False"]
         if "pattern" in schema:
             pattern = schema["pattern"]
             if not isinstance(pattern, str):
@@ -146,11 +143,12 @@ class _Generator:
             lines = [f"{pad}if {var}.__class__ is not int:", f"{pad}    return False"]
         else:  # bool is an int subclass, not a JSON number; a Decimal is the full validator's call
             lines = [f"{pad}if {var}.__class__ is not int and {var}.__class__ is not float:", f"{pad}    return False"]
-        for keyword, operator in (("minimum", ">="), ("maximum", "<=")):
-            if keyword in schema:
-                bound = schema[keyword]
-                if type(bound) not in (int, float):
-                    raise _Unsupported(f"a {keyword} that is not a number")
-                # "not (x >= bound)" also refuses NaN, which no JSON text holds.
-                lines += [f"{pad}if not ({var} {operator} {bound!r}):", f"{pad}    return False"]
+        for keyword in ("minimum", "maximum"):
+            if keyword in schema and type(schema[keyword]) not in (int, float):
+                raise _Unsupported(f"a {keyword} that is not a number")
+        low = [repr(schema["minimum"])] if "minimum" in schema else []
+        high = [repr(schema["maximum"])] if "maximum" in schema else []
+        if low or high:
+            # "not (low <= x <= high)" also refuses NaN, which no JSON text holds.
+            lines += [f"{pad}if not ({' <= '.join([*low, var, *high])}):", f"{pad}    return False"]
         return lines
