@@ -17,6 +17,7 @@ import multiprocessing
 import multiprocessing.connection
 import os
 import signal
+import sys
 import threading
 import time
 from collections.abc import Mapping
@@ -29,7 +30,7 @@ from ponto.lambda_context import LambdaContext
 from ponto.lambda_events import sqs_lambda_record
 from ponto.local.sqs import sqs_client
 from ponto.local.state import LocalState
-from ponto.serverless_config import QueueSettings, function_handler, load
+from ponto.serverless_config import SERVERLESS_YML, QueueSettings, function_handler, load
 
 logger = logging.getLogger("ponto.runner")
 
@@ -44,6 +45,11 @@ def _environment_main(
     """The child process: import the handler once (cold start), then serve invocations until EOF."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the runner decides when environments stop
     os.environ.update(env)
+    # The handler's path is relative to serverless.yml's folder, which Lambda puts on the path as its
+    # task root: so does this environment, whatever folder `ponto local` was started in.
+    task_root = str(SERVERLESS_YML.parent)
+    if task_root not in sys.path:
+        sys.path.insert(0, task_root)
     module_path, _, attribute = handler_path.rpartition(".")
     handler = getattr(importlib.import_module(module_path.replace("/", ".")), attribute)
     while True:

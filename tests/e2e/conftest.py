@@ -84,14 +84,16 @@ def wait_for(check: Callable[[], bool], timeout_s: float, what: str) -> None:
     raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
 
 
-def start_stack(data_dir: Path, *, database_url: str | None = None, visibility_timeout: int = 5) -> RunningStack:
+def start_stack(
+    data_dir: Path, *, database_url: str | None = None, visibility_timeout: int = 5, cwd: Path | None = None
+) -> RunningStack:
     port, api_key = free_port(), new_api_key()
     argv = [sys.executable, "-m", "ponto.cli", "local", "--port", str(port), f"--api-key={api_key}"]
     argv += ["--data-dir", str(data_dir), "--visibility-timeout", str(visibility_timeout)]
     if database_url:
         argv += ["--database-url", database_url]
     process = subprocess.Popen(
-        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, cwd=cwd
     )
     stack = RunningStack(process, data_dir, port, api_key)
     assert process.stdout is not None
@@ -148,7 +150,7 @@ def scratch() -> Iterator[Path]:
 @pytest.fixture(scope="module")
 def local_stack() -> Iterator[RunningStack]:
     with scratch_dir() as path:
-        stack = start_stack(path / "stack")
+        stack = start_stack(path / "stack", cwd=path)  # started outside the repository, as a user may
         yield stack
         stop_stack(stack)
 
