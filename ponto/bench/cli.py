@@ -40,8 +40,19 @@ def add_bench_parser(subparsers: Any) -> None:
 
     cold = benches.add_parser("coldstart", help="import time of the worker handler and size of the deploy zip")
     cold.add_argument("--runs", type=_positive, default=coldstart.DEFAULT_RUNS, help="fresh interpreters per import")
-    cold.add_argument(
-        "--package", action="store_true", help="run `serverless package` first and measure the zip it builds"
+    packaging = cold.add_mutually_exclusive_group()
+    packaging.add_argument(
+        "--package",
+        dest="package",
+        action="store_true",
+        default=True,
+        help="run `serverless package` into a temporary folder and measure the zip it builds (the default)",
+    )
+    packaging.add_argument(
+        "--no-package",
+        dest="package",
+        action="store_false",
+        help="measure .serverless/<service>.zip as it is (built earlier, maybe from other code), if there is one",
     )
     cold.add_argument("--json", action="store_true", help="print the figures as JSON")
     cold.set_defaults(run=run_coldstart)

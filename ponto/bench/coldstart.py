@@ -155,9 +155,9 @@ def zip_size(root: Path, *, package: bool) -> ZipSize:
         return ZipSize(
             None,
             None,
-            f"no .serverless/{service}.zip: run `npx serverless package` first, or pass --package",
+            f"no .serverless/{service}.zip: run `npx serverless package` first, or leave out --no-package",
         )
-    return ZipSize(str(found.relative_to(root)), found.stat().st_size, "existing package")
+    return ZipSize(str(found.relative_to(root)), found.stat().st_size, "existing package (not rebuilt: may be stale)")
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -166,7 +166,7 @@ def zip_size(root: Path, *, package: bool) -> ZipSize:
 @dataclass(frozen=True)
 class ColdStartOptions:
     runs: int = DEFAULT_RUNS
-    package: bool = False
+    package: bool = True  # build the zip now: one left in .serverless/ may be from other code
 
 
 def run(options: ColdStartOptions) -> dict[str, Any]:

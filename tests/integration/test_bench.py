@@ -75,3 +75,12 @@ def test_bench_coldstart_reports_import_times_and_the_zip_or_why_not() -> None:
         assert "serverless package" in figures["zip_note"]
     else:
         assert figures["zip_mb"] > 0
+
+
+@pytest.mark.slow
+@pytest.mark.template
+def test_bench_coldstart_packages_the_zip_by_default() -> None:
+    figures = coldstart.run(coldstart.ColdStartOptions(runs=1))
+    assert figures["zip_note"] == "packaged now", figures["zip_note"]
+    assert 1_000_000 < figures["zip_bytes"] <= 5_000_000
+    assert figures["targets_met"]["zip_mb"] is True

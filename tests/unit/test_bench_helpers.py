@@ -148,11 +148,21 @@ def test_the_bench_commands_parse_with_their_defaults() -> None:
     args = parser().parse_args(["bench", "worker", "--records", "500", "--database-url", "postgresql:///x"])
     assert (args.records, args.json, args.database_url) == (500, False, "postgresql:///x")
 
-    args = parser().parse_args(["bench", "coldstart", "--package"])
-    assert (args.package, args.runs, args.json, args.run) == (True, 7, False, cli.run_coldstart)
+    args = parser().parse_args(["bench", "coldstart", "--json"])
+    assert (args.package, args.runs, args.json, args.run) == (True, 7, True, cli.run_coldstart)
+    assert parser().parse_args(["bench", "coldstart", "--package"]).package is True
+    assert parser().parse_args(["bench", "coldstart", "--no-package"]).package is False
 
 
-@pytest.mark.parametrize("argv", [["bench"], ["bench", "worker", "--records", "0"], ["bench", "nope"]])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["bench"],
+        ["bench", "worker", "--records", "0"],
+        ["bench", "nope"],
+        ["bench", "coldstart", "--package", "--no-package"],
+    ],
+)
 def test_bad_bench_commands_are_refused(argv: list[str]) -> None:
     with pytest.raises(SystemExit):
         parser().parse_args(argv)
