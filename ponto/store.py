@@ -236,20 +236,12 @@ def _copy_line(p: Punch) -> str:
      received_at_ms, raw) = p  # fmt: skip
     outside = f"{punch_id}{request_id}{message_id}{source_ip}{api_key_id}{raw}"
     if "\\" in outside or "\t" in outside or "\n" in outside or "\r" in outside:
-        return _escaped_copy_line(p)
+        punch_id, request_id, message_id = _text(punch_id), _text(request_id), _text(message_id)
+        source_ip, api_key_id, raw = _text(source_ip), _text(api_key_id), _text(raw)
     return (
         f"{punch_id}\t{employee_id}\t{punched_at_text}\t{format_}\t{_NULL if request_id is None else request_id}\t"
         f"{message_id}\t{_NULL if source_ip is None else source_ip}\t{_NULL if api_key_id is None else api_key_id}\t"
         f"{_NULL if received_at_ms is None else _epoch_ms_text(received_at_ms)}\t{raw}\n"
-    )
-
-
-def _escaped_copy_line(p: Punch) -> str:
-    received_at = _NULL if p.received_at_ms is None else _epoch_ms_text(p.received_at_ms)
-    return (
-        f"{_text(p.punch_id)}\t{p.employee_id}\t{p.punched_at_text}\t{p.format}\t"
-        f"{_text(p.request_id)}\t{_text(p.message_id)}\t{_text(p.source_ip)}\t{_text(p.api_key_id)}\t"
-        f"{received_at}\t{_text(p.raw)}\n"
     )
 
 
