@@ -32,6 +32,9 @@ def publish(outcome: BatchOutcome) -> None:
     metrics.add_metric(name="BatchSize", unit=MetricUnit.Count, value=outcome.size)
     metrics.add_metric(name="PunchesRecorded", unit=MetricUnit.Count, value=outcome.recorded)
     metrics.add_metric(name="PunchesDuplicate", unit=MetricUnit.Count, value=outcome.duplicates)
+    metrics.add_metric(name="PunchesSealed", unit=MetricUnit.Count, value=outcome.sealed)
+    # Recorded but not sealed (no NSR yet: unknown device or employee); alarmed on AWS.
+    metrics.add_metric(name="PunchesUnsealed", unit=MetricUnit.Count, value=outcome.unsealed)
     metrics.add_metric(name="PunchesRejected", unit=MetricUnit.Count, value=len(outcome.rejected))
     metrics.add_metric(name="PunchesRetried", unit=MetricUnit.Count, value=len(outcome.unwritten))
     # One value per batch (its worst case) keeps the EMF line small whatever the batch size.
@@ -46,6 +49,8 @@ def publish(outcome: BatchOutcome) -> None:
         size=outcome.size,
         recorded=outcome.recorded,
         duplicates=outcome.duplicates,
+        sealed=outcome.sealed,
+        unsealed=outcome.unsealed,
         rejected=len(outcome.rejected),
         retried=len(outcome.unwritten),
     )

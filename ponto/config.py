@@ -34,6 +34,19 @@ class SecretDatabase:
 
 
 @dataclass(frozen=True)
+class IamDatabase:
+    """Aurora with IAM database authentication: a role of its own (the worker's ponto_worker), whose
+    password is a short-lived token signed with the function's credentials; TLS is required."""
+
+    user: str
+    host: str
+    port: int
+    dbname: str
+    sslmode: str
+    region: str | None
+
+
+@dataclass(frozen=True)
 class RdsConfigDatabase:
     """The reference project's ``rds_config.py`` module (see rds_config.example.py)."""
 
@@ -44,7 +57,7 @@ class RdsConfigDatabase:
     dbname: str
 
 
-DatabaseConfig = UrlDatabase | SecretDatabase | RdsConfigDatabase
+DatabaseConfig = UrlDatabase | IamDatabase | SecretDatabase | RdsConfigDatabase
 
 
 @dataclass(frozen=True)
@@ -73,10 +86,27 @@ def timezone_from_env(env: Mapping[str, str]) -> ZoneInfo:
 
 
 def database_from_env(env: Mapping[str, str]) -> DatabaseConfig:
-    """PONTO_DATABASE_URL, else the managed secret (on AWS), else rds_config.py."""
+    """PONTO_DATABASE_URL, else IAM authentication as PONTO_DB_IAM_USER (the worker on AWS), else the
+    managed master secret (migrate on AWS), else rds_config.py."""
     url = env.get("PONTO_DATABASE_URL")
     if url:
         return UrlDatabase(url)
+    iam_user = env.get("PONTO_DB_IAM_USER")
+    if iam_user:
+        missing = [name for name in ("PONTO_DB_HOST", "PONTO_DB_NAME") if not env.get(name)]
+        if missing:
+            raise ConfigError(f"PONTO_DB_IAM_USER is set but {', '.join(missing)} is not")
+        sslmode = env.get("PONTO_DB_SSLMODE") or "require"
+        if sslmode in ("disable", "allow", "prefer"):
+            raise ConfigError("IAM database authentication needs TLS: PONTO_DB_SSLMODE must be require or stricter")
+        return IamDatabase(
+            user=iam_user,
+            host=env["PONTO_DB_HOST"],
+            port=_port(env.get("PONTO_DB_PORT") or "5432"),
+            dbname=env["PONTO_DB_NAME"],
+            sslmode=sslmode,
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
+        )
     secret_arn = env.get("PONTO_DB_SECRET_ARN")
     if secret_arn:
         missing = [name for name in ("PONTO_DB_HOST", "PONTO_DB_NAME") if not env.get(name)]

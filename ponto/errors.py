@@ -26,3 +26,11 @@ class StoreError(PontoError):
 
 class RowRejectedError(StoreError):
     """The database refused a row's data (a constraint or a value out of range), not its own state."""
+
+
+class InvalidInputError(PontoError):
+    """An operator's input that cannot be taken (a CPF with wrong check digits, an unknown
+    establishment, a duplicate id): nothing was written. The CLI prints it on one line, exit code 2.
+
+    Its message names ids only, never personal data (a CPF, a name).
+    """

@@ -73,6 +73,7 @@ class Punch(NamedTuple):
     api_key_id: str | None
     received_at_ms: int | None  # epoch milliseconds, when the gateway received the request
     raw: str
+    offline: bool  # the clock took it without a connection (v1 `offline`; AFD type 7's flag)
 
 
 def parse_punch(message: QueuedMessage, local_tz: tzinfo) -> Punch:
@@ -99,7 +100,7 @@ def _punch(body_text: str, message_id: str, attributes: Sequence[str | None], lo
             str(body["usuarioId"]),
             punched_at, punched_at.isoformat(),
             None, None, None, "legacy",
-            request_id, message_id, source_ip, api_key_id, _epoch_ms(received_at), body_text,
+            request_id, message_id, source_ip, api_key_id, _epoch_ms(received_at), body_text, False,
         ))  # fmt: skip
     punch_id = body.get("punch_id")
     text = body["punched_at"]  # the pattern has checked its layout, offset included
@@ -120,6 +121,7 @@ def _punch(body_text: str, message_id: str, attributes: Sequence[str | None], lo
         punched_at, text,
         body.get("kind"), body.get("device_id"), body.get("location"), "v1",
         request_id, message_id, source_ip, api_key_id, _epoch_ms(received_at), body_text,
+        body.get("offline") is True,
     ))  # fmt: skip
 
 

@@ -24,6 +24,8 @@ class BatchOutcome:
     size: int = 0
     recorded: int = 0
     duplicates: int = 0
+    sealed: int = 0  # new punches sealed now (NSR, hash)
+    unsealed: int = 0  # new punches whose device or employee is not registered yet: recorded, not sealed
     rejected: dict[str, str] = field(default_factory=dict)  # message id -> reason (goes to the DLQ)
     unwritten: list[str] = field(default_factory=list)  # message ids the store failed (retried)
     max_lead_time_ms: float | None = None  # written_at - received_at, of the oldest new row
@@ -107,6 +109,8 @@ def _account(outcome: BatchOutcome, punches: Sequence[Punch], result: WriteResul
                 fresh.append(punch)
     outcome.recorded += len(fresh)
     outcome.duplicates += len(punches) - len(fresh)
+    outcome.sealed += result.sealed
+    outcome.unsealed += result.unsealed
     if not fresh:
         return
     oldest_punch = min(p.punched_at for p in fresh)

@@ -24,6 +24,7 @@ _KEYWORDS = {
     "string": frozenset({"type", "minLength", "maxLength", "pattern", "enum"}),
     "number": frozenset({"type", "minimum", "maximum"}),
     "integer": frozenset({"type", "minimum", "maximum"}),
+    "boolean": frozenset({"type"}),
 }
 # JSON Schema patterns are ECMA 262, where "$" ends the string; Python's "$" also matches before a
 # final newline. fastjsonschema reads an unescaped "$" as \Z, and so does this module.
@@ -80,6 +81,9 @@ class _Generator:
             return self._object(schema, var, depth)
         if kind == "string":
             return self._string(schema, var, depth)
+        if kind == "boolean":
+            pad = "    " * depth
+            return [f"{pad}if {var} is not True and {var} is not False:", f"{pad}    return False"]
         return self._number(schema, var, depth, integer=kind == "integer")
 
     def _object(self, schema: Mapping[str, Any], var: str, depth: int) -> list[str]:

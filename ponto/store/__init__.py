@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -13,9 +13,10 @@ import psycopg2.errors
 import psycopg2.extensions
 import psycopg2.extras
 
-from ponto.config import DatabaseConfig, SecretDatabase, UrlDatabase
+from ponto.config import DatabaseConfig, IamDatabase, SecretDatabase, UrlDatabase
 from ponto.errors import RowRejectedError, StoreError
 from ponto.punch import Punch
+from ponto.store.record import SealCount, seal_punches
 
 Connection = psycopg2.extensions.connection
 Connect = Callable[[], Connection]
@@ -28,7 +29,7 @@ COLUMNS = (
 )  # fmt: skip
 _COLUMN_LIST = ", ".join(COLUMNS)
 
-# One bulk, idempotent write per batch, in one statement (the connection is in autocommit):
+# One bulk, idempotent write per batch, in one transaction with the seal of the new punches:
 # - most batches hold only new punches: COPY them straight into punches;
 # - a batch with a punch recorded before (a redelivery, a clock's resend) fails that COPY as a whole
 #   (unique violation) and is written again with INSERT ... ON CONFLICT DO NOTHING, which adds only
@@ -46,6 +47,8 @@ _ROW_ERRORS = (psycopg2.DataError, psycopg2.IntegrityError)
 class WriteResult:
     inserted: frozenset[str]
     written_at: datetime
+    sealed: int = 0  # of the inserted punches, those sealed now (NSR, hash)
+    unsealed: int = 0  # those whose device or employee is not registered yet
 
 
 def connector(database: DatabaseConfig, *, application_name: str = "ponto") -> Connect:
@@ -72,6 +75,13 @@ def _open(database: DatabaseConfig, options: dict[str, Any]) -> Connection:
     conn: Connection
     if isinstance(database, UrlDatabase):
         conn = psycopg2.connect(database.url, **options)
+    elif isinstance(database, IamDatabase):
+        from ponto.aws_secrets import iam_auth_token
+
+        conn = psycopg2.connect(
+            host=database.host, port=database.port, dbname=database.dbname, user=database.user,
+            password=iam_auth_token(database), sslmode=database.sslmode, **options,
+        )  # fmt: skip
     elif isinstance(database, SecretDatabase):
         from ponto.aws_secrets import database_credentials
 
@@ -91,9 +101,10 @@ def _open(database: DatabaseConfig, options: dict[str, Any]) -> Connection:
 class PunchStore:
     """Records punches; keeps one connection across warm invocations and reconnects when it drops."""
 
-    def __init__(self, connect: Connect) -> None:
+    def __init__(self, connect: Connect, *, seal: bool = True) -> None:
         self._connect = connect
         self._conn: Connection | None = None
+        self._seal = seal
 
     def record(self, punches: Iterable[Punch]) -> WriteResult:
         """Write the punches in one statement; return the ids that were new.
@@ -138,18 +149,51 @@ class PunchStore:
         conn = self._connection()
         try:
             with conn.cursor() as cur:
+                cur.execute("BEGIN")
                 try:
                     cur.copy_expert(COPY_SQL, _CopyStream(punches.replay()))
-                    inserted = frozenset(p.punch_id for p in punches.seen)
+                    new: list[Punch] = punches.seen
                 except psycopg2.errors.UniqueViolation:
+                    cur.execute("ROLLBACK")
+                    cur.execute("BEGIN")
                     rows = [_row(p) for p in punches.replay()]
                     returned = psycopg2.extras.execute_values(cur, _INSERT_NEW, rows, page_size=len(rows), fetch=True)
-                    inserted = frozenset(row[0] for row in returned)
+                    new = _first_copies(punches.seen, {row[0] for row in returned})
+                # The seal goes in the same transaction as the punches: a punch is recorded and sealed
+                # together, or neither (a worker killed here leaves no NSR taken).
+                counts = seal_punches(cur, new) if self._seal else SealCount(0, len(new))
+                cur.execute("COMMIT")
         except psycopg2.Error:
             if conn.closed:
                 self._conn = None
+            else:
+                _abandon(conn)
             raise
-        return WriteResult(inserted=inserted, written_at=datetime.now(UTC))
+        return WriteResult(
+            inserted=frozenset(p.punch_id for p in new),
+            written_at=datetime.now(UTC),
+            sealed=counts.sealed,
+            unsealed=counts.unsealed,
+        )
+
+
+def _first_copies(punches: Sequence[Punch], new_ids: set[str]) -> list[Punch]:
+    """The punches whose id the database took as new; a second copy in the same batch is a duplicate."""
+    first = []
+    for punch in punches:
+        if punch.punch_id in new_ids:
+            new_ids.discard(punch.punch_id)
+            first.append(punch)
+    return first
+
+
+def _abandon(conn: Connection) -> None:
+    """End the failed transaction so the connection can be reused; drop it if even that fails."""
+    try:
+        with conn.cursor() as cur:
+            cur.execute("ROLLBACK")
+    except psycopg2.Error:
+        conn.close()
 
 
 class _Replayable:
@@ -233,7 +277,7 @@ def _copy_line(p: Punch) -> str:
     # patterns (message attributes, the body as sent): escaped when they hold one of COPY's special
     # characters (rarely: a body with a backslash or a line break). The others are pattern-checked.
     (punch_id, employee_id, _, punched_at_text, _, _, _, format_, request_id, message_id, source_ip, api_key_id,
-     received_at_ms, raw) = p  # fmt: skip
+     received_at_ms, raw, _) = p  # fmt: skip
     outside = f"{punch_id}{request_id}{message_id}{source_ip}{api_key_id}{raw}"
     if "\\" in outside or "\t" in outside or "\n" in outside or "\r" in outside:
         punch_id, request_id, message_id = _text(punch_id), _text(request_id), _text(message_id)

@@ -52,13 +52,24 @@ def migrated(database_url: str) -> str:
     return database_url
 
 
+RECORD_TABLES = "punches, afd_records, devices, employees, record_heads, establishments"
+
+
+def reset_record(conn: Any) -> None:
+    """Empty the record and the registry. The record's triggers refuse TRUNCATE for everyone: a test
+    database is reset as a superuser with triggers off (session_replication_role = replica)."""
+    with conn.cursor() as cur:
+        cur.execute("SET session_replication_role = replica")
+        cur.execute(f"TRUNCATE {RECORD_TABLES} RESTART IDENTITY")
+        cur.execute("RESET session_replication_role")
+
+
 @pytest.fixture
 def db(migrated: str) -> Iterator[Any]:
-    """An autocommit connection to the migrated database, with an empty punches table."""
+    """An autocommit connection to the migrated database, with an empty record and registry."""
     conn = psycopg2.connect(migrated)
     conn.autocommit = True
-    with conn.cursor() as cur:
-        cur.execute("TRUNCATE punches")
+    reset_record(conn)
     yield conn
     conn.close()
 

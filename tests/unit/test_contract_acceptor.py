@@ -160,3 +160,12 @@ def test_a_dollar_ends_the_string_as_in_the_full_validator() -> None:
     assert accept is not None
     assert accept("a")
     assert not accept("a\n")
+
+
+def test_booleans_are_accepted_only_as_json_booleans() -> None:
+    # The v1 body's `offline`: true and false pass the fast path; 1, 0, "true" and null do not
+    acceptor = compile_acceptor({"type": "object", "properties": {"flag": {"type": "boolean"}}})
+    assert acceptor is not None
+    assert acceptor({"flag": True}) and acceptor({"flag": False}) and acceptor({})
+    for value in (1, 0, "true", None, 1.0):
+        assert not acceptor({"flag": value}), value

@@ -1,0 +1,301 @@
+"""PostgreSQL side of the legal record: the heads, the seals, the registry's records, unsealed punches,
+and the reads behind `ponto afd` and `ponto verify`.
+
+Every function that appends takes a cursor inside the caller's transaction and locks the heads it
+moves (SELECT ... FOR UPDATE, in establishment order, so two writers never deadlock): an NSR is
+taken and written in one transaction, or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import psycopg2.extensions
+import psycopg2.extras
+
+from ponto.record import afd
+from ponto.record import seal as sealing
+from ponto.record.seal import Head, Sealable, SealedRecord
+
+Cursor = psycopg2.extensions.cursor
+Connection = psycopg2.extensions.connection
+
+# A record line is made of digits, ISO-8859-1 text without control characters, and hex: nothing COPY's
+# text format escapes but a backslash, which a name may hold.
+_RECORD_COPY = "COPY afd_records (establishment_id, nsr, record_type, recorded_at, punch_id, line) FROM STDIN"
+
+
+class SealCandidate(Protocol):
+    """A recorded punch, as the seal needs it (ponto.punch.Punch is one)."""
+
+    @property
+    def punch_id(self) -> str: ...
+    @property
+    def api_key_id(self) -> str | None: ...
+    @property
+    def employee_id(self) -> str: ...
+    @property
+    def punched_at(self) -> datetime: ...
+    @property
+    def offline(self) -> bool: ...
+
+
+@dataclass(frozen=True)
+class SealCount:
+    sealed: int
+    unsealed: int
+
+
+# Each distinct (key, employee) of a batch: the device's establishment and collector, the employee's CPF.
+_RESOLVE = """
+SELECT b.api_key_id, b.employee_id, d.establishment_id, d.kind, e.cpf
+FROM unnest(%s::text[], %s::text[]) AS b(api_key_id, employee_id)
+JOIN devices d ON d.api_key_id = b.api_key_id
+JOIN employees e ON e.establishment_id = d.establishment_id AND e.employee_id = b.employee_id AND e.active
+"""
+
+_LOCK_HEADS = """
+SELECT h.establishment_id, h.last_nsr, h.last_hash, h.last_recorded_at, s.timezone
+FROM record_heads h JOIN establishments s USING (establishment_id)
+WHERE h.establishment_id = ANY(%s)
+ORDER BY h.establishment_id
+FOR UPDATE OF h
+"""
+
+_MOVE_HEADS = """
+UPDATE record_heads AS h SET last_nsr = v.nsr, last_hash = v.hash, last_recorded_at = v.recorded_at
+FROM (VALUES %s) AS v (establishment_id, nsr, hash, recorded_at)
+WHERE h.establishment_id = v.establishment_id
+"""
+
+
+def lock_heads(cur: Cursor, establishment_ids: Sequence[int]) -> dict[int, Head]:
+    cur.execute(_LOCK_HEADS, (sorted(establishment_ids),))
+    return {row[0]: Head(row[0], row[1], row[2], row[3], ZoneInfo(row[4])) for row in cur.fetchall()}
+
+
+def move_heads(cur: Cursor, heads: Sequence[Head]) -> None:
+    if heads:
+        psycopg2.extras.execute_values(
+            cur,
+            _MOVE_HEADS,
+            [(h.establishment_id, h.last_nsr, h.last_hash, h.last_recorded_at) for h in heads],
+            template="(%s::integer, %s::bigint, %s::text, %s::timestamptz)",
+        )
+
+
+def seal_punches(cur: Cursor, punches: Sequence[SealCandidate]) -> SealCount:
+    """Seal the punches whose device and employee are registered, in the order given; the rest stay
+    unsealed (recorded, never lost) until `ponto seal` or their employee's registration."""
+    pairs = {(p.api_key_id, p.employee_id) for p in punches if p.api_key_id is not None}
+    if not pairs:
+        return SealCount(0, len(punches))
+    keys, employees = zip(*pairs, strict=True)
+    cur.execute(_RESOLVE, (list(keys), list(employees)))
+    resolved = {(key, employee): (est, afd.COLLECTORS[kind], cpf) for key, employee, est, kind, cpf in cur.fetchall()}
+    if not resolved:
+        return SealCount(0, len(punches))
+    groups: dict[int, list[Sealable]] = {}
+    for p in punches:
+        found = resolved.get((p.api_key_id, p.employee_id))
+        if found is not None:
+            establishment_id, collector, cpf = found
+            groups.setdefault(establishment_id, []).append(
+                Sealable(p.punch_id, p.punched_at, cpf, collector, p.offline)
+            )
+    sealed = _seal_groups(cur, groups)
+    return SealCount(sealed, len(punches) - sealed)
+
+
+def _seal_groups(cur: Cursor, groups: dict[int, list[Sealable]]) -> int:
+    heads = lock_heads(cur, list(groups))
+    now = datetime.now(UTC)  # after the lock: the time these records are really appended
+    records: list[SealedRecord] = []
+    moved: list[Head] = []
+    for establishment_id, items in groups.items():
+        sealed, head = sealing.seal(heads[establishment_id], items, now)
+        records.extend(sealed)
+        moved.append(head)
+    cur.copy_expert(_RECORD_COPY, _RecordStream(records))
+    move_heads(cur, moved)
+    return len(records)
+
+
+class _RecordStream:
+    """Type-7 rows in COPY's text format, made as COPY reads them."""
+
+    def __init__(self, records: Sequence[SealedRecord]) -> None:
+        self._records = iter(records)
+        self._times: dict[datetime, str] = {}
+
+    def read(self, size: int = -1, /) -> bytes:
+        parts = []
+        for establishment_id, nsr, recorded_at, punch_id, line in self._records:
+            at = self._times.get(recorded_at)
+            if at is None:
+                at = self._times[recorded_at] = recorded_at.isoformat()
+            parts.append(f"{establishment_id}\t{nsr}\t7\t{at}\t{_text(punch_id)}\t{_text(line)}\n")
+            if len(parts) == 64:
+                break
+        return "".join(parts).encode()
+
+    def readline(self, size: int = -1, /) -> bytes:
+        return self.read(size)
+
+
+def _text(value: str) -> str:
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
+
+
+# --- the registry's records (types 2 and 5) ------------------------------------------------------
+
+RecordBuilder = Callable[[int, str], str]  # (nsr, DH recorded) -> the record's line
+
+
+def append_records(cur: Cursor, establishment_id: int, record_type: int, builders: Sequence[RecordBuilder]) -> int:
+    """Append one record per builder to the establishment's record; return the last NSR."""
+    head = lock_heads(cur, [establishment_id])[establishment_id]
+    recorded_at = sealing.recording_time(head, datetime.now(UTC))
+    recorded_dh = afd.dh(recorded_at, head.zone)
+    nsr = head.last_nsr
+    rows = []
+    for build in builders:
+        nsr += 1
+        rows.append((establishment_id, nsr, record_type, recorded_at, None, build(nsr, recorded_dh)))
+    if nsr > sealing.MAX_NSR:
+        raise sealing.RecordFullError(f"establishment {establishment_id}: the NSR would pass {sealing.MAX_NSR}")
+    psycopg2.extras.execute_values(
+        cur,
+        "INSERT INTO afd_records (establishment_id, nsr, record_type, recorded_at, punch_id, line) VALUES %s",
+        rows,
+        page_size=1000,
+    )
+    move_heads(cur, [Head(establishment_id, nsr, head.last_hash, recorded_at, head.zone)])
+    return nsr
+
+
+# --- unsealed punches ------------------------------------------------------------------------------
+
+_PENDING = """
+SELECT p.punch_id, p.api_key_id, p.employee_id, p.punched_at, coalesce((p.raw ->> 'offline')::boolean, false)
+FROM punches p
+JOIN devices d ON d.api_key_id = p.api_key_id
+JOIN employees e ON e.establishment_id = d.establishment_id AND e.employee_id = p.employee_id AND e.active
+WHERE d.establishment_id = %s AND (%s::text[] IS NULL OR p.employee_id = ANY(%s::text[]))
+  AND NOT EXISTS (SELECT 1 FROM afd_records r WHERE r.punch_id = p.punch_id)
+ORDER BY p.recorded_at, p.received_at, p.punch_id
+LIMIT %s
+"""
+
+
+@dataclass(frozen=True)
+class PendingPunch:
+    punch_id: str
+    api_key_id: str | None
+    employee_id: str
+    punched_at: datetime
+    offline: bool
+
+
+def seal_pending(
+    conn: Connection, establishment_id: int, employee_ids: Sequence[str] | None = None, *, chunk: int = 5000
+) -> int:
+    """Seal the establishment's sealable pending punches in recording order, a chunk per transaction."""
+    total = 0
+    while True:
+        with conn, conn.cursor() as cur:
+            lock_heads(cur, [establishment_id])  # first: what others sealed before is visible after it
+            ids = list(employee_ids) if employee_ids is not None else None
+            cur.execute(_PENDING, (establishment_id, ids, ids, chunk))
+            pending = [PendingPunch(*row) for row in cur.fetchall()]
+            if not pending:
+                return total
+            total += seal_punches(cur, pending).sealed
+        if len(pending) < chunk:
+            return total
+
+
+def establishments_with_pending(cur: Cursor) -> list[int]:
+    cur.execute(
+        "SELECT DISTINCT d.establishment_id FROM punches p JOIN devices d ON d.api_key_id = p.api_key_id"
+        " WHERE NOT EXISTS (SELECT 1 FROM afd_records r WHERE r.punch_id = p.punch_id) ORDER BY 1"
+    )
+    return [row[0] for row in cur.fetchall()]
+
+
+def unsealed_count(cur: Cursor) -> int:
+    cur.execute(
+        "SELECT count(*) FROM punches p WHERE NOT EXISTS (SELECT 1 FROM afd_records r WHERE r.punch_id = p.punch_id)"
+    )
+    row = cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+# --- reading the record ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Span:
+    """The records of an establishment whose recording time falls in [start, end)."""
+
+    count: int
+    first_recorded_at: datetime | None
+    last_recorded_at: datetime | None
+
+
+def span(cur: Cursor, establishment_id: int, start: datetime | None, end: datetime | None) -> Span:
+    cur.execute(
+        "SELECT count(*), min(recorded_at), max(recorded_at) FROM afd_records"
+        " WHERE establishment_id = %s AND (%s::timestamptz IS NULL OR recorded_at >= %s)"
+        " AND (%s::timestamptz IS NULL OR recorded_at < %s)",
+        (establishment_id, start, start, end, end),
+    )
+    row = cur.fetchone()
+    assert row is not None
+    return Span(int(row[0]), row[1], row[2])
+
+
+def record_lines(
+    conn: Connection, establishment_id: int, start: datetime | None, end: datetime | None, *, itersize: int = 20_000
+) -> Iterator[tuple[int, str]]:
+    """(record type, line) in NSR order, streamed with a server-side cursor (constant memory)."""
+    with conn.cursor(name="ponto_afd_lines") as cur:
+        cur.itersize = itersize
+        cur.execute(
+            "SELECT record_type, line FROM afd_records WHERE establishment_id = %s"
+            " AND (%s::timestamptz IS NULL OR recorded_at >= %s) AND (%s::timestamptz IS NULL OR recorded_at < %s)"
+            " ORDER BY nsr",
+            (establishment_id, start, start, end, end),
+        )
+        yield from cur
+
+
+def chain_rows(conn: Connection, establishment_id: int, *, itersize: int = 20_000) -> Iterator[tuple[Any, ...]]:
+    """What `ponto verify` checks, in NSR order: (nsr, record type, line, punch time in epoch seconds
+    or None when the punch row is missing); streamed."""
+    with conn.cursor(name="ponto_verify_rows") as cur:
+        cur.itersize = itersize
+        cur.execute(
+            "SELECT r.nsr, r.record_type, r.line, extract(epoch FROM p.punched_at)::bigint"
+            " FROM afd_records r LEFT JOIN punches p ON p.punch_id = r.punch_id"
+            " WHERE r.establishment_id = %s ORDER BY r.nsr",
+            (establishment_id,),
+        )
+        yield from cur
+
+
+def head(cur: Cursor, establishment_id: int) -> Head:
+    cur.execute(
+        "SELECT h.establishment_id, h.last_nsr, h.last_hash, h.last_recorded_at, s.timezone"
+        " FROM record_heads h JOIN establishments s USING (establishment_id) WHERE h.establishment_id = %s",
+        (establishment_id,),
+    )
+    row = cur.fetchone()
+    assert row is not None
+    return Head(row[0], row[1], row[2], row[3], ZoneInfo(row[4]))
