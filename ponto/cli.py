@@ -16,7 +16,7 @@ from typing import Any
 
 from ponto import migrations
 from ponto.config import UrlDatabase, database_from_env
-from ponto.errors import ConfigError, PontoError
+from ponto.errors import ConfigError, InvalidInputError, PontoError
 from ponto.store import connector
 
 DATA_DIR_HELP = "the local stack's data directory (default: .ponto)"
@@ -45,6 +45,7 @@ def cmd_local(args: argparse.Namespace) -> int:
             data_dir=args.data_dir,
             sqs_endpoint=args.sqs_endpoint,
             visibility_timeout_s=args.visibility_timeout,
+            demo=not args.no_demo,
         )
     )
 
@@ -158,6 +159,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="local override of the queue's visibility timeout in seconds (default: serverless.yml's)",
     )
+    local.add_argument(
+        "--no-demo",
+        action="store_true",
+        help="do not seed the demo establishment, its employees 1..50 and the device holding the API key",
+    )
     local.set_defaults(run=cmd_local)
 
     punch = commands.add_parser("punch", help="send one punch and print the receipt")
@@ -180,6 +186,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_queue_target(redrive)
     redrive.set_defaults(run=cmd_redrive)
 
+    from ponto.commands import record, registry
+
+    registry.add_parsers(commands)
+    record.add_parsers(commands)
+
     try:
         from ponto.bench.cli import add_bench_parser
     except ImportError:  # the bench needs the dev extras
@@ -193,6 +204,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         code: int = args.run(args)
+    except InvalidInputError as exc:  # the operator's input: nothing was written
+        print(f"ponto {args.command}: {exc}", file=sys.stderr)
+        return 2
     except PontoError as exc:
         print(f"ponto {args.command}: {exc}", file=sys.stderr)
         return 1

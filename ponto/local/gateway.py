@@ -100,11 +100,26 @@ def api_key_id(api_key: str) -> str:
     return "local-" + hashlib.sha256(api_key.encode()).hexdigest()[:12]
 
 
+class KeyLookup(Protocol):
+    def key_id(self, key: str | None) -> str | None:
+        """The id of a valid API key; None for a missing or unknown one."""
+        ...
+
+
+class SingleKey:
+    """One valid key (the gateway's unit tests; a stack with one client)."""
+
+    def __init__(self, api_key: str) -> None:
+        self._key, self._id = api_key, api_key_id(api_key)
+
+    def key_id(self, key: str | None) -> str | None:
+        return self._id if key == self._key else None
+
+
 class Gateway:
-    def __init__(self, contract: Contract, api_key: str) -> None:
+    def __init__(self, contract: Contract, keys: str | KeyLookup) -> None:
         self.contract = contract
-        self.api_key = api_key
-        self.api_key_id = api_key_id(api_key)
+        self.keys: KeyLookup = SingleKey(keys) if isinstance(keys, str) else keys
         self.counters = Counters()
         integration = contract.integration
         self._request_template: str = integration["requestTemplates"][JSON_MEDIA_TYPE]
@@ -129,7 +144,7 @@ class Gateway:
         context: dict[str, Any] = {
             "requestId": str(uuid.uuid4()),
             "requestTimeEpoch": int(time.time() * 1000),
-            "identity": {"sourceIp": source_ip, "apiKeyId": self.api_key_id},
+            "identity": {"sourceIp": source_ip, "apiKeyId": self.keys.key_id(headers.get("x-api-key"))},
             "error": {},
         }
         admitted = self._admit(method, path, headers, body, context)
@@ -155,7 +170,7 @@ class Gateway:
     ) -> Response | Outgoing:
         if urllib.parse.urlsplit(path).path.rstrip("/") != PUNCHES_PATH or method != "POST":
             return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", context, "Missing Authentication Token")
-        if headers.get("x-api-key") != self.api_key:
+        if context["identity"]["apiKeyId"] is None:
             return self._gateway_response("INVALID_API_KEY", context, "Forbidden")
         if _media_type(headers.get("content-type")) != JSON_MEDIA_TYPE:
             return self._gateway_response("UNSUPPORTED_MEDIA_TYPE", context, "Unsupported Media Type")

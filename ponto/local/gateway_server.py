@@ -22,6 +22,7 @@ from typing import Protocol
 
 from ponto.contract import JSON_MEDIA_TYPE, load_contract
 from ponto.local.gateway import Gateway, QueueUnavailable, Response, SqsSender
+from ponto.local.keys import KeyStore
 from ponto.local.sqs import sqs_client
 from ponto.local.state import LocalState
 
@@ -231,7 +232,7 @@ def make_sender(state: LocalState) -> AsyncSender:
 async def serve(data_dir: Path, host: str, port: int) -> None:
     state = LocalState.load(data_dir)
     sender = make_sender(state)
-    server = GatewayServer(Gateway(load_contract(), state.api_key), sender)
+    server = GatewayServer(Gateway(load_contract(), KeyStore(data_dir)), sender)
     listener = await asyncio.start_server(
         server.serve_connection, host, port, limit=MAX_HEADER_BYTES, backlog=1024, reuse_address=True
     )

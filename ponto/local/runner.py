@@ -201,7 +201,7 @@ class Poller(threading.Thread):
 def worker_environment(state: LocalState, document: dict[str, Any]) -> dict[str, str]:
     """The worker function's environment, as on AWS but with the local database URL."""
     return {
-        "PONTO_DATABASE_URL": state.database_url,
+        "PONTO_DATABASE_URL": state.worker_database_url or state.database_url,
         "POWERTOOLS_SERVICE_NAME": "ponto",
         "POWERTOOLS_METRICS_NAMESPACE": "Ponto",
         "POWERTOOLS_TRACE_DISABLED": "true",

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,10 +29,13 @@ import psycopg2
 
 from ponto import migrations
 from ponto.errors import ConfigError, PontoError
+from ponto.local import demo
 from ponto.local import status as status_module
 from ponto.local.gateway import api_key_id
+from ponto.local.keys import add_key
 from ponto.local.sqs import sqs_client
 from ponto.local.state import LOCAL_REGION, LocalState, new_api_key, remove_pid, write_pid
+from ponto.record import signing
 from ponto.serverless_config import QueueSettings
 
 logger = logging.getLogger("ponto.local")
@@ -49,6 +53,7 @@ class LocalOptions:
     data_dir: Path = Path(".ponto")
     sqs_endpoint: str | None = None
     visibility_timeout_s: int | None = None  # local override of serverless.yml's, for tests and demos
+    demo: bool = True  # seed the demo establishment, its employees and a device holding the API key
 
 
 @dataclass
@@ -149,6 +154,24 @@ def migrate(database_url: str, timeout_s: float = 30) -> list[str]:
         conn.close()
 
 
+WORKER_ROLE = "ponto_worker"
+
+
+def worker_url(database_url: str) -> str | None:
+    """The URL with the worker's role (migration 0003) instead of the owner, if that role can sign in
+    there (the embedded server trusts local connections); else None: the worker uses the owner's URL."""
+    parts = urllib.parse.urlsplit(database_url)
+    host = parts.hostname or ""
+    netloc = f"{WORKER_ROLE}@{host}" + (f":{parts.port}" if parts.port else "")
+    candidate = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
+    try:
+        psycopg2.connect(candidate, connect_timeout=3, application_name="ponto-local").close()
+    except psycopg2.Error:
+        logger.warning("the worker role cannot sign in to the given database: the worker uses the owner's URL")
+        return None
+    return candidate
+
+
 def create_queues(client: Any, settings: QueueSettings, visibility_timeout_s: int) -> tuple[str, str]:
     """The punches queue and its DLQ, with serverless.yml's redrive settings (idempotent)."""
     dlq_url = client.create_queue(QueueName=DLQ_NAME)["QueueUrl"]
@@ -194,8 +217,16 @@ class Supervisor:
             applied = migrate(database_url)
             print(f"database migrated ({', '.join(applied) or 'up to date'})", flush=True)
             state = self._start_pipeline(database_url)
+            if self.options.demo:
+                seeded = demo.seed(database_url, state.api_key_id)
+                print(
+                    f"demo establishment {seeded.cnpj}: employees 1..{demo.DEMO_EMPLOYEES}"
+                    f" ({seeded.employees_added} added now), browser device {seeded.device_id}",
+                    flush=True,
+                )
             print(f"ponto local ready: {state.gateway_url}", flush=True)
-            print(f"  api key: {state.api_key}", flush=True)
+            device = "the demo device's" if self.options.demo else "no device's yet: punches stay unsealed"
+            print(f"  api key: {state.api_key} ({device})", flush=True)
             print(f"  try: {_typed_ponto()} punch --employee 42 --data-dir {self.options.data_dir}", flush=True)
             self._watch(state)
         print("ponto local stopped", flush=True)
@@ -215,6 +246,8 @@ class Supervisor:
         visibility = self.options.visibility_timeout_s or settings.visibility_timeout_s
         queue_url, dlq_url = create_queues(client, settings, visibility)
         api_key = self.options.api_key or self._previous_key() or new_api_key()
+        add_key(self.data_dir, api_key)
+        certificate, key = self._test_certificate()
         state = LocalState(
             gateway_url=f"http://127.0.0.1:{self.options.port}",
             api_key=api_key,
@@ -223,6 +256,11 @@ class Supervisor:
             queue_url=queue_url,
             dlq_url=dlq_url,
             database_url=database_url,
+            worker_database_url=worker_url(database_url),
+            rep_inpi=demo.DEMO_REP_INPI,
+            developer_cnpj=demo.developer_cnpj(),
+            signing_certificate=str(certificate),
+            signing_key=str(key),
         )
         state.save(self.data_dir)
         if _port_open(self.options.port):
@@ -238,6 +276,16 @@ class Supervisor:
         wait_until(lambda: _healthy(state.gateway_url), 20, "gateway", gateway)
         self._child("runner", "ponto.local.runner", "--data-dir", str(self.data_dir))
         return state
+
+    def _test_certificate(self) -> tuple[Path, Path]:
+        """A self-signed certificate for the local stack's signatures (made once, kept in the data dir)."""
+        folder = self.data_dir / "signing"
+        certificate, key = folder / "certificate.pem", folder / "key.pem"
+        if not (certificate.exists() and key.exists()):
+            folder.mkdir(parents=True, exist_ok=True)
+            identity = signing.self_signed_identity("Ponto local test signer")
+            signing.write_identity(identity, certificate, key)
+        return certificate, key
 
     def _previous_key(self) -> str | None:
         with contextlib.suppress(ConfigError):

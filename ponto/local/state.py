@@ -30,6 +30,13 @@ class LocalState:
     dlq_url: str
     database_url: str
     region: str = LOCAL_REGION
+    # The worker's own, least-privileged role (ponto_worker); the owner's URL when it cannot sign in.
+    worker_database_url: str | None = None
+    # The REP-P's identity for the AFD header (demo values locally) and the test signing certificate.
+    rep_inpi: str | None = None
+    developer_cnpj: str | None = None
+    signing_certificate: str | None = None
+    signing_key: str | None = None
 
     @staticmethod
     def path(data_dir: Path) -> Path:

@@ -10,6 +10,8 @@ from typing import Any
 import psycopg2
 from botocore.exceptions import BotoCoreError, ClientError
 
+from ponto.store import record
+
 _QUEUE_COUNTS = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
 
 
@@ -21,6 +23,7 @@ class Status:
     dlq: int | None
     recorded: int | None
     last_lead_time_ms: float | None
+    unsealed: int | None = None  # recorded punches with no NSR yet (unknown device or employee)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -32,7 +35,7 @@ class Status:
         return (
             f"received {show(self.received)} | recorded {show(self.recorded)} | queued {show(self.queue)}"
             f" | in flight {show(self.in_flight)} | DLQ {show(self.dlq)}"
-            f" | last lead time {show(self.last_lead_time_ms)} ms"
+            f" | unsealed {show(self.unsealed)} | last lead time {show(self.last_lead_time_ms)} ms"
         )
 
 
@@ -42,7 +45,7 @@ def collect(
     """Each count is None when its source cannot be reached (a status never fails)."""
     queue, in_flight = _queue_counts(client, queue_url)
     dlq, dlq_in_flight = _queue_counts(client, dlq_url)
-    recorded, lead = _database_counts(database_url) if database_url else (None, None)
+    recorded, lead, unsealed = _database_counts(database_url) if database_url else (None, None, None)
     return Status(
         received=_gateway_accepted(gateway_url) if gateway_url else None,
         queue=queue,
@@ -50,6 +53,7 @@ def collect(
         dlq=None if dlq is None or dlq_in_flight is None else dlq + dlq_in_flight,
         recorded=recorded,
         last_lead_time_ms=lead,
+        unsealed=unsealed,
     )
 
 
@@ -61,11 +65,11 @@ def _queue_counts(client: Any, url: str) -> tuple[int | None, int | None]:
         return None, None
 
 
-def _database_counts(database_url: str) -> tuple[int | None, float | None]:
+def _database_counts(database_url: str) -> tuple[int | None, float | None, int | None]:
     try:
         conn = psycopg2.connect(database_url, connect_timeout=2, application_name="ponto-status")
     except psycopg2.Error:
-        return None, None
+        return None, None, None
     try:
         with conn, conn.cursor() as cur:
             cur.execute("SELECT count(*) FROM punches")
@@ -75,11 +79,19 @@ def _database_counts(database_url: str) -> tuple[int | None, float | None]:
                 " WHERE received_at IS NOT NULL ORDER BY recorded_at DESC LIMIT 1"
             )
             row = cur.fetchone()
-        return recorded, None if row is None or row[0] is None else float(row[0])
+            unsealed = _unsealed(cur)
+        return recorded, None if row is None or row[0] is None else float(row[0]), unsealed
     except psycopg2.Error:
-        return None, None
+        return None, None, None
     finally:
         conn.close()
+
+
+def _unsealed(cur: Any) -> int | None:
+    """None on a database migrated before the legal record (no afd_records table)."""
+    cur.execute("SELECT to_regclass('afd_records') IS NOT NULL")
+    row = cur.fetchone()
+    return record.unsealed_count(cur) if row and row[0] else None
 
 
 def _gateway_accepted(gateway_url: str) -> int | None:

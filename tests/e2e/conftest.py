@@ -158,3 +158,25 @@ def local_stack() -> Iterator[RunningStack]:
 def socket_dir_of(database_url: str) -> str:
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(database_url).query)
     return query["host"][0]
+
+
+@pytest.fixture
+def own_postgres(scratch: Path) -> Iterator[Any]:
+    """A PostgreSQL the test can stop and start (the stack gets it with --database-url)."""
+    import pgserver
+
+    server = pgserver.get_server(scratch / "pg", cleanup_mode="stop")  # type: ignore[attr-defined]
+    yield server
+    server.cleanup()
+
+
+def restart_postgres(server: Any, down_s: float) -> None:
+    """Stop the test's PostgreSQL (fast shutdown: sessions are cut), wait, start it again."""
+    import pgserver
+
+    pg_ctl = pgserver.pg_ctl  # type: ignore[attr-defined]
+    data, user = server.pgdata, server.system_user
+    pg_ctl(["-w", "-m", "fast", "stop"], pgdata=data, user=user)
+    time.sleep(down_s)
+    start = ["-w", "-o", '-h ""', "-o", f"-k {socket_dir_of(server.get_uri())}", "-l", str(server.log), "start"]
+    pg_ctl(start, pgdata=data, user=user)

@@ -6,7 +6,6 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -64,16 +63,6 @@ def test_sigkill_of_the_runner_under_load_loses_and_duplicates_nothing(scratch: 
         assert any("runner exited" in line for line in stack.output)
     finally:
         stop_stack(stack)
-
-
-@pytest.fixture
-def own_postgres(scratch: Path) -> Iterator[Any]:
-    """A PostgreSQL the test can stop and start (the stack gets it with --database-url)."""
-    import pgserver
-
-    server = pgserver.get_server(scratch / "pg", cleanup_mode="stop")  # type: ignore[attr-defined]
-    yield server
-    server.cleanup()
 
 
 def test_a_30_second_database_outage_under_load_loses_and_duplicates_nothing(own_postgres: Any, scratch: Path) -> None:
