@@ -234,12 +234,14 @@ def test_event_source_mapping(packaged: Packaged, sls_config: dict[str, Any]) ->
 
 # ---------------------------------------------------------------- functions
 
+SECRET_ARN = getatt("DbCluster", "MasterUserSecret.SecretArn")
+WORKER_DB_USER = "ponto_worker"  # the database role of migration 0003
+XRAY_ACTIONS = {"xray:PutTraceSegments", "xray:PutTelemetryRecords"}
 EXPECTED_ENV = {
-    "PONTO_DB_SECRET_ARN": getatt("DbCluster", "MasterUserSecret.SecretArn"),
     "PONTO_DB_HOST": getatt("DbCluster", "Endpoint.Address"),
     "PONTO_DB_PORT": getatt("DbCluster", "Endpoint.Port"),
     "PONTO_DB_NAME": "ponto",
-    "PONTO_DB_SSLMODE": "require",
+    "PONTO_DB_SSLMODE": "require",  # IAM database authentication needs TLS
     "PONTO_TIMEZONE": "America/Sao_Paulo",
     "POWERTOOLS_SERVICE_NAME": "ponto",
     "POWERTOOLS_METRICS_NAMESPACE": "Ponto",
@@ -302,36 +304,108 @@ def test_no_password_anywhere(packaged: Packaged) -> None:
     ]
     assert offending == []
     assert packaged.of_type("AWS::SecretsManager::Secret") == {}, "the master secret is managed by RDS"
-    for function in packaged.of_type("AWS::Lambda::Function").values():
+    holding_a_secret = []
+    for function_id, function in packaged.of_type("AWS::Lambda::Function").items():
         variables = function["Properties"].get("Environment", {}).get("Variables", {})
         for name, value in variables.items():
             assert not re.search(r"PASS|PWD|TOKEN|CREDENTIAL", name), name
             if name.endswith("SECRET_ARN"):
                 assert isinstance(value, dict), f"{name} must be the managed secret's ARN, not a literal"
+                holding_a_secret.append(function_id)
+    # The worker signs in with IAM tokens: only migrate may know (and read) the master secret.
+    assert holding_a_secret == ["MigrateLambdaFunction"]
+    readers = [
+        role_id
+        for role_id, role in packaged.of_type("AWS::IAM::Role").items()
+        for policy in role["Properties"].get("Policies", [])
+        for statement in statements(policy["PolicyDocument"])
+        if any(action.startswith("secretsmanager:") for action in as_list(statement["Action"]))
+    ]
+    assert readers == ["MigrateRole"]
 
 
-def test_lambda_role_is_least_privilege(packaged: Packaged) -> None:
-    role = packaged.resources["IamRoleLambdaExecution"]["Properties"]
+def test_worker_signs_in_with_its_own_database_role(packaged: Packaged) -> None:
+    worker = packaged.resources["WorkerLambdaFunction"]["Properties"]["Environment"]["Variables"]
+    assert worker["PONTO_DB_IAM_USER"] == WORKER_DB_USER
+    assert "PONTO_DB_SECRET_ARN" not in worker
+    migrate = packaged.resources["MigrateLambdaFunction"]["Properties"]["Environment"]["Variables"]
+    assert migrate["PONTO_DB_SECRET_ARN"] == SECRET_ARN
+    assert "PONTO_DB_IAM_USER" not in migrate
+    cluster = packaged.resources["DbCluster"]["Properties"]
+    assert cluster["EnableIAMDatabaseAuthentication"] is True
+
+
+def function_role(packaged: Packaged, function: str, role_id: str) -> dict[str, Any]:
+    """The role of function: its own role resource, trusted by Lambda only."""
+    # ${Role.Arn} through Fn::Sub: the same implicit dependency as a GetAtt, without the redundant
+    # DependsOn that the framework adds beside a GetAtt or logical name (cfn-lint W3005).
+    assert packaged.resources[function]["Properties"]["Role"] == {"Fn::Sub": "${" + role_id + ".Arn}"}
+    role = packaged.resources[role_id]
+    assert role["Type"] == "AWS::IAM::Role"
+    props: dict[str, Any] = role["Properties"]
+    (trust,) = statements(props["AssumeRolePolicyDocument"])
+    assert trust == {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    (managed,) = props["ManagedPolicyArns"]
+    assert managed == {"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"}
+    assert "PermissionsBoundary" not in props
+    return props
+
+
+def granted_by(role: dict[str, Any]) -> dict[str, list[Any]]:
+    """action -> resources, over every inline statement; only Allow, no wildcard but X-Ray's."""
     granted: dict[str, list[Any]] = {}
     for policy in role["Policies"]:
         for statement in statements(policy["PolicyDocument"]):
             assert statement["Effect"] == "Allow"
+            assert "NotAction" not in statement and "NotResource" not in statement
+            resources = as_list(statement["Resource"])
             for action in as_list(statement["Action"]):
                 assert "*" not in action, action
-                granted.setdefault(action, []).extend(as_list(statement["Resource"]))
+                if action not in XRAY_ACTIONS:
+                    assert "*" not in resources, f"{action} on every resource"
+                granted.setdefault(action, []).extend(resources)
+    for action in XRAY_ACTIONS:  # X-Ray has no resource-level permissions
+        assert granted.pop(action) == ["*"], action
+    return granted
+
+
+def assert_logs_only_to(granted: dict[str, list[Any]], log_group: str, packaged: Packaged) -> None:
+    assert packaged.resources[log_group]["Type"] == "AWS::Logs::LogGroup"
+    for action in ("logs:CreateLogStream", "logs:PutLogEvents"):
+        assert granted.pop(action) == [getatt(log_group, "Arn")], action
+    assert not any(a.startswith("logs:") for a in granted)
+
+
+def test_the_framework_creates_no_shared_role(packaged: Packaged) -> None:
+    roles = packaged.of_type("AWS::IAM::Role")
+    assert sorted(roles) == ["ApiGatewaySqsRole", "MigrateRole", "WorkerRole"]
+    assert not refers_to(packaged.template, "IamRoleLambdaExecution")
+    assert packaged.of_type("AWS::IAM::Policy") == {}
+    assert packaged.of_type("AWS::IAM::ManagedPolicy") == {}
+
+
+def test_worker_role_is_least_privilege(packaged: Packaged) -> None:
+    role = function_role(packaged, "WorkerLambdaFunction", "WorkerRole")
+    granted = granted_by(role)
+    assert_logs_only_to(granted, "WorkerLogGroup", packaged)
     queue = getatt("PunchesQueue", "Arn")
-    for action in (
-        "sqs:ReceiveMessage",
-        "sqs:DeleteMessage",
-        "sqs:GetQueueAttributes",
-        "sqs:ChangeMessageVisibility",
-    ):
-        assert granted[action] == [queue], action
-    assert granted["secretsmanager:GetSecretValue"] == [getatt("DbCluster", "MasterUserSecret.SecretArn")]
-    assert "xray:PutTraceSegments" in granted
-    assert not any(a.startswith(("rds:", "sqs:Send", "sqs:Purge", "secretsmanager:Put")) for a in granted)
-    managed = json.dumps(role.get("ManagedPolicyArns", []))
-    assert "AWSLambdaVPCAccessExecutionRole" in managed
+    sqs = {action: resources for action, resources in granted.items() if action.startswith("sqs:")}
+    assert sqs == {"sqs:ReceiveMessage": [queue], "sqs:DeleteMessage": [queue], "sqs:GetQueueAttributes": [queue]}
+    (connect,) = granted["rds-db:connect"]
+    dbuser = f"dbuser:${{DbCluster.DBClusterResourceId}}/{WORKER_DB_USER}"
+    assert connect == {"Fn::Sub": "arn:${AWS::Partition}:rds-db:${AWS::Region}:${AWS::AccountId}:" + dbuser}
+    assert sorted(granted) == ["rds-db:connect", *sorted(sqs)]
+    assert not any(a.startswith(("secretsmanager:", "kms:")) for a in granted)
+    # The event source mapping is created after the role that lets Lambda poll the queue.
+    mapping = packaged.resources["WorkerEventSourceMappingSQSPunchesQueue"]
+    assert "WorkerRole" in as_list(mapping["DependsOn"])
+
+
+def test_migrate_role_reads_only_the_master_secret(packaged: Packaged) -> None:
+    role = function_role(packaged, "MigrateLambdaFunction", "MigrateRole")
+    granted = granted_by(role)
+    assert_logs_only_to(granted, "MigrateLogGroup", packaged)
+    assert granted == {"secretsmanager:GetSecretValue": [SECRET_ARN]}
 
 
 # ---------------------------------------------------------------- API Gateway
@@ -575,7 +649,7 @@ def test_aurora_instance_is_serverless_and_private(packaged: Packaged) -> None:
 # ---------------------------------------------------------------- alarms and outputs
 
 
-def test_alarms_on_the_dlq_and_the_backlog_notify_the_topic(packaged: Packaged, sls_config: dict[str, Any]) -> None:
+def test_alarms_notify_the_topic(packaged: Packaged, sls_config: dict[str, Any]) -> None:
     topic_id, _topic = packaged.one("AWS::SNS::Topic")
     dlq_alarm = packaged.resources["DlqNotEmptyAlarm"]["Properties"]
     assert dlq_alarm["Namespace"] == "AWS/SQS"
@@ -593,7 +667,21 @@ def test_alarms_on_the_dlq_and_the_backlog_notify_the_topic(packaged: Packaged, 
     assert age_alarm["Threshold"] == sls_config["params"]["default"]["oldestMessageAgeThreshold"]
     assert age_alarm["ComparisonOperator"] == "GreaterThanThreshold"
 
-    for alarm in (dlq_alarm, age_alarm):
+    unsealed_alarm = packaged.resources["PunchesUnsealedAlarm"]["Properties"]
+    assert unsealed_alarm["Namespace"] == "Ponto"  # the worker's EMF (Powertools Metrics)
+    assert unsealed_alarm["MetricName"] == "PunchesUnsealed"
+    assert unsealed_alarm["Dimensions"] == [{"Name": "service", "Value": "ponto"}]
+    assert unsealed_alarm["Statistic"] == "Sum"
+    assert unsealed_alarm["Period"] == 300
+    assert unsealed_alarm["Threshold"] == 0
+    assert unsealed_alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert "NSR" in unsealed_alarm["AlarmDescription"]
+    assert "ponto seal" in unsealed_alarm["AlarmDescription"]
+    worker_env = packaged.resources["WorkerLambdaFunction"]["Properties"]["Environment"]["Variables"]
+    assert worker_env["POWERTOOLS_METRICS_NAMESPACE"] == unsealed_alarm["Namespace"]
+    assert worker_env["POWERTOOLS_SERVICE_NAME"] == unsealed_alarm["Dimensions"][0]["Value"]
+
+    for alarm in (dlq_alarm, age_alarm, unsealed_alarm):
         assert alarm["AlarmActions"] == [ref(topic_id)]
         assert alarm["TreatMissingData"] == "notBreaching"
 
@@ -604,12 +692,21 @@ def test_alarms_on_the_dlq_and_the_backlog_notify_the_topic(packaged: Packaged, 
 
 def test_outputs(packaged: Packaged) -> None:
     outputs = packaged.template["Outputs"]
-    for name in ("ApiEndpoint", "ApiKeyId", "PunchesQueueUrl", "DlqUrl", "DbSecretArn", "DbClusterEndpoint"):
+    for name in (
+        "ApiEndpoint",
+        "ApiKeyId",
+        "UsagePlanId",
+        "PunchesQueueUrl",
+        "DlqUrl",
+        "DbSecretArn",
+        "DbClusterEndpoint",
+    ):
         assert name in outputs, name
     endpoint = json.dumps(outputs["ApiEndpoint"]["Value"])
     for part in ('"https://"', '"Ref": "PunchApi"', ".execute-api.", '"Ref": "PunchApiStage"', "/punches"):
         assert part in endpoint
     assert outputs["ApiKeyId"]["Value"] == ref("ApiKey")
+    assert outputs["UsagePlanId"]["Value"] == ref("UsagePlan")  # `ponto device add --usage-plan-id`
     assert outputs["PunchesQueueUrl"]["Value"] == ref("PunchesQueue")
     assert outputs["DlqUrl"]["Value"] == ref("PunchesDlq")
     assert outputs["DbSecretArn"]["Value"] == getatt("DbCluster", "MasterUserSecret.SecretArn")
