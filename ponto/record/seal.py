@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from ponto.record import afd
 
-MAX_NSR = 999_999_999  # nine digits in the AFD
+MAX_NSR = afd.MAX_NSR
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,8 @@ def seal(head: Head, punches: Iterable[Sealable], now: datetime) -> tuple[list[S
     records: list[SealedRecord] = []
     for punch in punches:
         nsr += 1
+        if nsr > MAX_NSR:
+            raise RecordFullError(f"establishment {head.establishment_id}: the NSR would pass {MAX_NSR}")
         minute = int(punch.punched_at.timestamp()) // 60
         punched_dh = minute_texts.get(minute)
         if punched_dh is None:
@@ -85,6 +87,4 @@ def seal(head: Head, punches: Iterable[Sealable], now: datetime) -> tuple[list[S
         records.append(
             SealedRecord(head.establishment_id, nsr, recorded_at, punch.punch_id, afd.punch_record(prefix, previous))
         )
-    if nsr > MAX_NSR:
-        raise RecordFullError(f"establishment {head.establishment_id}: the NSR would pass {MAX_NSR}")
     return records, Head(head.establishment_id, nsr, previous, recorded_at if records else head.last_recorded_at, zone)

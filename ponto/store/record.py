@@ -73,6 +73,11 @@ WHERE h.establishment_id = v.establishment_id
 """
 
 
+def clock() -> datetime:
+    """The recording time of what is appended now (tests move it to record other days)."""
+    return datetime.now(UTC)
+
+
 def lock_heads(cur: Cursor, establishment_ids: Sequence[int]) -> dict[int, Head]:
     cur.execute(_LOCK_HEADS, (sorted(establishment_ids),))
     return {row[0]: Head(row[0], row[1], row[2], row[3], ZoneInfo(row[4])) for row in cur.fetchall()}
@@ -113,7 +118,7 @@ def seal_punches(cur: Cursor, punches: Sequence[SealCandidate]) -> SealCount:
 
 def _seal_groups(cur: Cursor, groups: dict[int, list[Sealable]]) -> int:
     heads = lock_heads(cur, list(groups))
-    now = datetime.now(UTC)  # after the lock: the time these records are really appended
+    now = clock()  # after the lock: the time these records are really appended
     records: list[SealedRecord] = []
     moved: list[Head] = []
     for establishment_id, items in groups.items():
@@ -161,7 +166,7 @@ RecordBuilder = Callable[[int, str], str]  # (nsr, DH recorded) -> the record's 
 def append_records(cur: Cursor, establishment_id: int, record_type: int, builders: Sequence[RecordBuilder]) -> int:
     """Append one record per builder to the establishment's record; return the last NSR."""
     head = lock_heads(cur, [establishment_id])[establishment_id]
-    recorded_at = sealing.recording_time(head, datetime.now(UTC))
+    recorded_at = sealing.recording_time(head, clock())
     recorded_dh = afd.dh(recorded_at, head.zone)
     nsr = head.last_nsr
     rows = []

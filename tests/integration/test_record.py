@@ -476,3 +476,36 @@ def test_device_add_puts_the_key_in_the_local_key_store(
     assert set(shown) >= {"device_id", "api_key"}
     assert KeyStore(tmp_path).key_id(shown["api_key"]) == api_key_id(shown["api_key"])
     assert rows(db, "SELECT kind FROM devices WHERE device_id = %s", shown["device_id"]) == [("browser",)]
+
+
+def test_an_afd_of_a_period_is_the_contiguous_nsr_range_recorded_in_it(
+    registered: str, db: Any, worker: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from ponto.record import afd_check
+    from ponto.store import record as record_store
+
+    # Given punches recorded on three days after the registry's records (11:00 UTC = 08:00 in São Paulo)
+    for day, count in ((20, 2), (21, 3), (22, 1)):
+        moment = datetime(2099, 11, day, 11, 0, tzinfo=UTC)
+        monkeypatch.setattr(record_store, "clock", lambda moment=moment: moment)
+        worker(sqs_event([record(KEY, employee_id=f"e{n}") for n in range(1, count + 1)]), LambdaContext())
+    monkeypatch.setenv("PONTO_REP_INPI", "12345678901234567")
+    monkeypatch.setenv("PONTO_DEVELOPER_CNPJ", documents.make_cnpj(99))
+    # When the AFD of the 21st alone is written
+    out = tmp_path / "period.txt"
+    assert cli(registered, "afd", "--employer", CNPJ, "--from", "2099-11-21", "--to", "2099-11-21", "--out", str(out),
+               "--data-dir", str(tmp_path)) == 0  # fmt: skip
+    lines = out.read_bytes().split(b"\r\n")[:-1]
+    # Then it holds the three punches of that day, NSRs 9..11, and says so in its header and trailer
+    assert [line[:10] for line in lines[1:4]] == [b"0000000097", b"0000000107", b"0000000117"]
+    assert lines[0][206:226] == b"2099-11-212099-11-21"
+    assert lines[4] == afd.trailer({"7": 3}).encode()
+    result = afd_check.check_afd_file(out)
+    assert result.problems == [] and result.counts["7"] == 3
+    # And a period with nothing recorded is a valid file with no records
+    empty = tmp_path / "empty.txt"
+    assert cli(registered, "afd", "--employer", CNPJ, "--from", "2099-12-01", "--to", "2099-12-31", "--out",
+               str(empty), "--data-dir", str(tmp_path)) == 0  # fmt: skip
+    assert afd_check.check_afd_file(empty).problems == []
