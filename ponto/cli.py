@@ -79,8 +79,34 @@ def cmd_punch(args: argparse.Namespace) -> int:
         status, payload = exc.code, exc.read().decode(errors="replace")
     except OSError as exc:
         raise PontoError(f"cannot reach {url} ({type(exc).__name__})") from exc
-    print(json.dumps({"status": status, "response": _json_or_text(payload), "punch": body}, indent=2))
+    shown: dict[str, Any] = {"status": status, "response": _json_or_text(payload), "punch": body}
+    if status == 202 and args.wait:
+        shown["seal"] = _wait_for_seal(args, body["punch_id"], args.wait)
+    print(json.dumps(shown, indent=2))
     return 0 if status == 202 else 1
+
+
+def _wait_for_seal(args: argparse.Namespace, punch_id: str, timeout_s: float) -> dict[str, Any] | None:
+    """The punch's NSR and hash once the worker has sealed it (None if not within the timeout)."""
+    import time
+
+    import psycopg2
+
+    from ponto.commands.common import database_url
+
+    deadline = time.monotonic() + timeout_s
+    conn = psycopg2.connect(database_url(args), connect_timeout=5, application_name="ponto-punch")
+    try:
+        while time.monotonic() < deadline:
+            with conn, conn.cursor() as cur:
+                cur.execute("SELECT nsr, substr(line, 74) FROM afd_records WHERE punch_id = %s", (punch_id,))
+                row = cur.fetchone()
+            if row is not None:
+                return {"nsr": row[0], "sha256": row[1]}
+            time.sleep(0.25)
+    finally:
+        conn.close()
+    return None
 
 
 def _queue_target(args: argparse.Namespace) -> tuple[Any, str, str, str | None, str | None]:
@@ -173,6 +199,16 @@ def build_parser() -> argparse.ArgumentParser:
     punch.add_argument("--url", default=os.environ.get("PONTO_URL"), help="POST URL (env PONTO_URL; default: local)")
     punch.add_argument("--api-key", default=os.environ.get("PONTO_API_KEY"), help="API key (env PONTO_API_KEY)")
     punch.add_argument("--data-dir", type=Path, default=Path(".ponto"), help=DATA_DIR_HELP)
+    punch.add_argument(
+        "--wait",
+        type=float,
+        nargs="?",
+        const=15.0,
+        default=None,
+        metavar="SECONDS",
+        help="wait (default 15 s) for the worker to seal the punch and print its NSR and SHA-256",
+    )
+    punch.add_argument("--database-url", help="where to look for the seal (env PONTO_DATABASE_URL; default: local)")
     punch.set_defaults(run=cmd_punch)
 
     status = commands.add_parser("status", help="queue depth, in flight, DLQ depth, rows recorded, last lead time")

@@ -100,7 +100,7 @@ def person_cpf(value: str, what: str = "CPF") -> str:
     try:
         return documents.cpf(value)
     except documents.InvalidDocumentError as exc:
-        raise InvalidInputError(f"{what}: {_reason(exc)}") from None
+        raise InvalidInputError(f"{what}: {_reason(exc).removeprefix('CPF: ')}") from None
 
 
 def device_kind(value: str) -> str:

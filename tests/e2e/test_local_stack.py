@@ -101,6 +101,12 @@ def test_health_status_and_punch_commands(local_stack: RunningStack) -> None:
     status = json.loads(local_stack.cli("status", "--json").stdout)
     assert status["recorded"] >= 1 and status["dlq"] == 0 and status["last_lead_time_ms"] is not None
     assert {"gateway", "runner", "sqs", "postgres", "local"} <= set(local_stack.pids())
+    # The demo employee 42 punches with the demo device's key (the stack's): recorded and sealed
+    sealed = local_stack.cli("punch", "--employee", "42", "--wait", "30")
+    assert sealed.returncode == 0, sealed.stderr
+    seal = json.loads(sealed.stdout)["seal"]
+    assert seal is not None and seal["nsr"] > 51 and len(seal["sha256"]) == 64  # after the demo's 51 records
+    assert json.loads(local_stack.cli("verify", "--json").stdout)[0]["ok"] is True
 
 
 def test_a_burst_is_drained(local_stack: RunningStack) -> None:
