@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal, NamedTuple
@@ -91,12 +92,12 @@ def _punch(body_text: str, message_id: str, attributes: Sequence[str | None], lo
     request_id, received_at, source_ip, api_key_id = attributes
     body = _load_json(body_text)
     load_contract().validate_punch(body)
-    # A punch's identity: the client's punch_id, else the gateway's request id. Messages that did not
-    # come through the gateway have neither; their SQS message id is stable across redeliveries.
+    # A punch's identity: the client's punch_id, else one derived from its content (content_id), so a
+    # clock's resend of the same body is a duplicate (a request id is new on every resend).
     if "usuarioId" in body:
         punched_at = _timestamp(body["ponto"], local_tz)  # the schema's pattern has checked its layout
         return _new_punch(Punch, (
-            request_id or message_id,
+            content_id("legacy", str(body["usuarioId"]), punched_at.isoformat()),
             str(body["usuarioId"]),
             punched_at, punched_at.isoformat(),
             None, None, None, "legacy",
@@ -116,13 +117,28 @@ def _punch(body_text: str, message_id: str, attributes: Sequence[str | None], lo
         text = punched_at.isoformat()
     return _new_punch(Punch, (
         # The schema's pattern admits only the 8-4-4-4-12 form: lower case is the one spelling.
-        punch_id.lower() if punch_id else request_id or message_id,
+        punch_id.lower() if punch_id else content_id(
+            "v1", body["employee_id"], punched_at.astimezone(UTC).isoformat(), body.get("device_id") or "",
+            api_key_id or "",
+        ),
         body["employee_id"],
         punched_at, text,
         body.get("kind"), body.get("device_id"), body.get("location"), "v1",
         request_id, message_id, source_ip, api_key_id, _epoch_ms(received_at), body_text,
         body.get("offline") is True,
     ))  # fmt: skip
+
+
+# Content-derived identities are version-5 UUIDs in Ponto's own namespace: the same content always
+# gives the same id, and none equals a clock's random (version-4) punch_id.
+_CONTENT_NAMESPACE = uuid.UUID("6c1f3e0a-5d2b-4c8e-9a47-0b6d2f1e7c35")
+
+
+def content_id(*parts: str) -> str:
+    """The identity of a punch whose clock sent no punch_id: a UUID of what identifies it (legacy:
+    usuarioId and time; v1: employee, time, device and the key that sent it). Punches recorded before
+    this rule keep the identity they were recorded with (the gateway's request id)."""
+    return str(uuid.uuid5(_CONTENT_NAMESPACE, "\x1f".join(parts)))
 
 
 def parse_timestamp(text: str, local_tz: tzinfo) -> datetime:

@@ -107,10 +107,7 @@ def test_the_database_holds_the_instant_the_worker_parsed(worker: Handler, db: A
 
 def test_a_legacy_record_is_read_in_the_configured_time_zone(worker: Handler, db: Any) -> None:
     worker(sqs_event([sqs_record(legacy_body(7, "2026-11-22 08:00:00"), request_id="r-7")]), LambdaContext())
-    assert rows(db, "SELECT employee_id, punch_id, punched_at AT TIME ZONE 'UTC' FROM punches")[0][:2] == (
-        "7",
-        "r-7",
-    )
+    assert rows(db, "SELECT employee_id, request_id FROM punches") == [("7", "r-7")]
     assert rows(db, "SELECT extract(hour FROM punched_at AT TIME ZONE 'UTC') FROM punches")[0][0] == 11
 
 
@@ -120,7 +117,7 @@ def test_sql_looking_strings_are_stored_as_data(worker: Handler, db: Any) -> Non
     poison = sqs_record({"employee_id": nasty, "punched_at": "2026-11-22T08:00:00Z"})
     response = worker(sqs_event([record, poison]), LambdaContext())
     assert failed_ids(response) == {poison["messageId"]}
-    assert rows(db, "SELECT punch_id, source_ip, api_key_id FROM punches") == [(nasty, "1' OR '1'='1", '";\\N')]
+    assert rows(db, "SELECT request_id, source_ip, api_key_id FROM punches") == [(nasty, "1' OR '1'='1", '";\\N')]
 
 
 def test_a_dropped_connection_is_replaced(worker: Handler, db: Any) -> None:
@@ -171,3 +168,15 @@ def test_the_connection_is_reused_across_invocations(worker: Handler, db: Any) -
     worker(sqs_event([sqs_record(v1_body())]), LambdaContext())
     assert store._conn is first and first is not None and not first.closed
     assert str(uuid.UUID(rows(db, "SELECT punch_id FROM punches LIMIT 1")[0][0]))
+
+
+def test_a_resent_body_without_punch_id_is_recorded_once(worker: Handler, db: Any) -> None:
+    # A clock without punch ids sends a punch, gets no answer and sends the same body again: two
+    # requests (two request ids, two messages), one punch
+    v1, legacy = v1_body(punch_id=None), legacy_body(9, "2026-11-22 08:00:00")
+    first = [sqs_record(v1, request_id="first-v1"), sqs_record(legacy, request_id="first-legacy")]
+    worker(sqs_event(first), LambdaContext())
+    resent = [sqs_record(v1, request_id="again-v1"), sqs_record(legacy, request_id="again-legacy")]
+    assert worker(sqs_event(resent), LambdaContext()) == {"batchItemFailures": []}
+    assert count(db) == 2
+    assert sorted(r[0] for r in rows(db, "SELECT request_id FROM punches")) == ["first-legacy", "first-v1"]

@@ -1,6 +1,7 @@
 """Parsing a queued record into a normalised punch."""
 
 import json
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -87,16 +88,35 @@ def test_a_v1_punch_keeps_its_fields_its_raw_body_and_the_gateway_attributes() -
     assert json.loads(punch.raw) == body
 
 
-def test_without_a_punch_id_the_request_id_is_the_identity() -> None:
-    punch = parse(sqs_record(v1_body(punch_id=None), request_id="req-7"))
-    assert punch.punch_id == "req-7"
+def test_without_a_punch_id_the_identity_comes_from_the_content() -> None:
+    # A clock resends the same body: a new request id, the same punch
+    body = v1_body(punch_id=None)
+    first, resent = parse(sqs_record(body, request_id="req-7")), parse(sqs_record(body, request_id="req-8"))
+    assert first.punch_id == resent.punch_id != "req-7"
+    assert uuid.UUID(first.punch_id).version == 5
+    # The same instant written in another offset is the same punch
+    same_instant = dict(body, punched_at="2026-11-22T11:00:03Z")
+    assert parse(sqs_record(same_instant)).punch_id == first.punch_id
+    # Another employee, time, device or key is another punch
+    for other in (dict(body, employee_id="emp-0002"), dict(body, punched_at="2026-11-22T08:00:04-03:00"),
+                  dict(body, device_id="kiosk-2")):  # fmt: skip
+        assert parse(sqs_record(other)).punch_id != first.punch_id
+    assert parse(sqs_record(body, api_key_id="another-key")).punch_id != first.punch_id
 
 
-def test_without_gateway_attributes_the_message_id_is_the_identity() -> None:
+def test_a_legacy_resend_is_the_same_punch() -> None:
+    first = parse(sqs_record(legacy_body(7, "2026-11-22 08:00:00"), request_id="a"))
+    assert parse(sqs_record(legacy_body(7, "2026-11-22 08:00:00"), request_id="b")).punch_id == first.punch_id
+    assert parse(sqs_record(legacy_body(8, "2026-11-22 08:00:00"))).punch_id != first.punch_id
+    assert parse(sqs_record(legacy_body(7, "2026-11-22 08:00:01"))).punch_id != first.punch_id
+
+
+def test_without_gateway_attributes_the_identity_still_comes_from_the_content() -> None:
     record = sqs_record(v1_body(punch_id=None), message_id="msg-1")
     record["messageAttributes"] = {}
     punch = parse(record)
-    assert (punch.punch_id, punch.request_id, punch.received_at_ms) == ("msg-1", None, None)
+    assert (punch.request_id, punch.received_at_ms) == (None, None)
+    assert uuid.UUID(punch.punch_id).version == 5
 
 
 def test_json_whitespace_around_the_body_is_allowed() -> None:
@@ -106,7 +126,8 @@ def test_json_whitespace_around_the_body_is_allowed() -> None:
 
 def test_a_legacy_punch_becomes_an_employee_text_id_and_a_utc_time() -> None:
     punch = parse(sqs_record(legacy_body(usuario_id=42, ponto="2026-11-22 08:00:03"), request_id="r"))
-    assert (punch.employee_id, punch.format, punch.kind, punch.punch_id) == ("42", "legacy", None, "r")
+    assert (punch.employee_id, punch.format, punch.kind) == ("42", "legacy", None)
+    assert uuid.UUID(punch.punch_id).version == 5  # from its content: a resend is the same punch
     assert punch.punched_at == datetime(2026, 11, 22, 11, 0, 3, tzinfo=UTC)
     assert punch.punched_at_text == "2026-11-22T11:00:03+00:00"
     assert (punch.device_id, punch.location, punch.request_id) == (None, None, "r")
