@@ -35,15 +35,20 @@ from typing import Any, ClassVar
 from ponto.local.sqs_store import (
     ACCOUNT_ID,
     DEFAULT_REGION,
+    MAX_BATCH_BYTES,
     MESSAGE_SYSTEM_ATTRIBUTES,
     Delivered,
     NewMessage,
     SqsError,
     SqsStore,
     arn_queue_name,
+    batch_request_too_long,
     invalid_parameter,
     md5_of_attributes,
     md5_of_body,
+    message_size,
+    message_too_long,
+    missing_parameter,
     new_message,
     queue_does_not_exist,
 )
@@ -66,25 +71,28 @@ class RequestContext:
         self.region = (match.group(2) if match else "") or DEFAULT_REGION
 
 
-def _integer(params: Params, name: str, low: int, high: int) -> int | None:
+def _integer(params: Params, name: str, low: int, high: int, *, between: bool = True) -> int | None:
+    """An optional integer parameter; out of range it is SQS's `InvalidParameterValue`, whose reason
+    SQS words as "Must be between 1 and 10" for some parameters and "Must be >= 0 and <= 20" for others."""
     value = params.get(name)
     if value is None:
         return None
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise invalid_parameter(
-            f"Value {value} for parameter {name} is invalid. Reason: Must be between {low} and {high}, if provided."
-        )
+        bounds = f"between {low} and {high}" if between else f">= {low} and <= {high}"
+        reason = f"Must be {bounds}, if provided."
+        raise invalid_parameter(f"Value {value} for parameter {name} is invalid. Reason: {reason}")
     return value
 
 
 def _required(params: Params, name: str) -> Any:
     value = params.get(name)
     if value is None:
-        raise SqsError("MissingParameter", "MissingParameter", f"The request must contain the parameter {name}.")
+        raise missing_parameter(name)
     return value
 
 
 def _batch_entries(params: Params, action: str) -> list[dict[str, Any]]:
+    """A batch's entries, when there are 1 to 10 (their ids are checked by `_check_batch_ids`)."""
     entries = params.get("Entries") or []
     if not isinstance(entries, list) or not entries:
         raise SqsError(
@@ -98,6 +106,10 @@ def _batch_entries(params: Params, action: str) -> list[dict[str, Any]]:
             "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
             f"Maximum number of entries per request are 10. You have sent {len(entries)}.",
         )
+    return entries
+
+
+def _check_batch_ids(entries: Sequence[Any]) -> None:
     ids: set[str] = set()
     for entry in entries:
         entry_id = entry.get("Id") if isinstance(entry, dict) else None
@@ -115,7 +127,6 @@ def _batch_entries(params: Params, action: str) -> list[dict[str, Any]]:
                 f"Id {entry_id} repeated.",
             )
         ids.add(entry_id)
-    return entries
 
 
 def _failed(entry_id: str, error: SqsError) -> Result:
@@ -258,6 +269,14 @@ class SqsApi:
     def _op_SendMessageBatch(self, params: Params, context: RequestContext) -> Result:
         name = self._queue_name(params)
         entries = _batch_entries(params, "SendMessageBatch")
+        # The whole request's payload first, before any entry is looked at: every entry counts, valid
+        # or not, against SQS's fixed limit (not the queue's MaximumMessageSize, which is per entry).
+        total = sum(
+            message_size(e.get("MessageBody"), e.get("MessageAttributes")) for e in entries if isinstance(e, dict)
+        )
+        if total > MAX_BATCH_BYTES:
+            raise batch_request_too_long(total)
+        _check_batch_ids(entries)
         limit = self.store.get_queue(name).int_attribute("MaximumMessageSize")
         accepted: list[tuple[str, NewMessage]] = []
         failed: list[Result] = []
@@ -265,20 +284,11 @@ class SqsApi:
             try:
                 message = self._new_message(entry)
                 if message.size > limit:
-                    raise invalid_parameter(
-                        f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes."
-                    )
+                    raise message_too_long(limit, batch_entry=True)
             except SqsError as error:
                 failed.append(_failed(entry["Id"], error))
                 continue
             accepted.append((entry["Id"], message))
-        total = sum(m.size for _, m in accepted)
-        if total > limit:
-            raise SqsError(
-                "BatchRequestTooLong",
-                "AWS.SimpleQueueService.BatchRequestTooLong",
-                f"Batch requests cannot be longer than {limit} bytes. You have sent {total} bytes.",
-            )
         if accepted:
             self.store.send(name, [m for _, m in accepted], context.sender_id)
         return {
@@ -289,8 +299,8 @@ class SqsApi:
     def _op_ReceiveMessage(self, params: Params, context: RequestContext) -> Result:
         name = self._queue_name(params)
         max_messages = _integer(params, "MaxNumberOfMessages", 1, 10) or 1
-        visibility = _integer(params, "VisibilityTimeout", 0, 43_200)
-        wait = _integer(params, "WaitTimeSeconds", 0, 20)
+        visibility = _integer(params, "VisibilityTimeout", 0, 43_200, between=False)
+        wait = _integer(params, "WaitTimeSeconds", 0, 20, between=False)
         system_names = [*(params.get("AttributeNames") or []), *(params.get("MessageSystemAttributeNames") or [])]
         attribute_names = params.get("MessageAttributeNames") or []
         delivered = self.store.receive(name, max_messages, visibility, wait, context.region)
@@ -341,22 +351,33 @@ class SqsApi:
     def _op_DeleteMessageBatch(self, params: Params, context: RequestContext) -> Result:
         name = self._queue_name(params)
         entries = _batch_entries(params, "DeleteMessageBatch")
+        _check_batch_ids(entries)
         errors = self.store.delete(name, [str(e.get("ReceiptHandle", "")) for e in entries])
         return self._batch_result(entries, errors)
 
     def _op_ChangeMessageVisibility(self, params: Params, context: RequestContext) -> Result:
         name = self._queue_name(params)
         timeout = _required(params, "VisibilityTimeout")
-        if not isinstance(timeout, int):
-            raise invalid_parameter("VisibilityTimeout must be an integer.")
+        if not isinstance(timeout, int) or isinstance(timeout, bool):
+            raise invalid_parameter(f"Value {timeout} for parameter VisibilityTimeout is invalid.")
         self._raise_single(self.store.change_visibility(name, [(str(_required(params, "ReceiptHandle")), timeout)]))
         return {}
 
     def _op_ChangeMessageVisibilityBatch(self, params: Params, context: RequestContext) -> Result:
         name = self._queue_name(params)
         entries = _batch_entries(params, "ChangeMessageVisibilityBatch")
-        changes = [(str(e.get("ReceiptHandle", "")), int(e.get("VisibilityTimeout") or 0)) for e in entries]
-        return self._batch_result(entries, self.store.change_visibility(name, changes))
+        _check_batch_ids(entries)
+        errors: list[SqsError | None] = []
+        changes: list[tuple[str, int]] = []
+        for entry in entries:
+            timeout = entry.get("VisibilityTimeout") or 0
+            if isinstance(timeout, int) and not isinstance(timeout, bool):
+                changes.append((str(entry.get("ReceiptHandle", "")), timeout))
+                errors.append(None)
+            else:
+                errors.append(invalid_parameter(f"Value {timeout} for parameter VisibilityTimeout is invalid."))
+        changed = iter(self.store.change_visibility(name, changes))
+        return self._batch_result(entries, [error or next(changed) for error in errors])
 
     @staticmethod
     def _batch_result(entries: Sequence[Mapping[str, Any]], errors: Sequence[SqsError | None]) -> Result:
@@ -392,6 +413,19 @@ class SqsApi:
 # ------------------------------------------------------------------------------------------ HTTP
 
 
+def error_response(error: SqsError) -> tuple[int, bytes, dict[str, str]]:
+    """The status, body and headers of an error in SQS's JSON protocol (query-compatible):
+
+    HTTP/1.1 400 Bad Request
+    x-amzn-query-error: AWS.SimpleQueueService.NonExistentQueue;Sender
+    {"__type": "com.amazonaws.sqs#QueueDoesNotExist", "message": "The specified queue does not exist."}
+    """
+    payload = {"__type": f"com.amazonaws.sqs#{error.shape}", "message": error.message}
+    fault = "Sender" if error.sender else "Receiver"
+    headers = {"x-amzn-query-error": f"{error.code};{fault}", "X-Amzn-ErrorType": error.shape}
+    return error.status, json.dumps(payload).encode("utf-8"), headers
+
+
 class _Handler(socketserver.StreamRequestHandler):
     """A lean HTTP/1.1 (keep-alive) handler: just enough HTTP for SDK clients, a fraction of
     `http.server`'s cost per request (which parses headers with the email package)."""
@@ -401,6 +435,7 @@ class _Handler(socketserver.StreamRequestHandler):
     _REASONS: ClassVar[dict[int, str]] = {
         200: "OK",
         400: "Bad Request",
+        403: "Forbidden",
         404: "Not Found",
         405: "Method Not Allowed",
         411: "Length Required",
@@ -495,13 +530,7 @@ class _Handler(socketserver.StreamRequestHandler):
         self.wfile.write(head if head_only else head + body)
 
     def _error(self, error: SqsError) -> None:
-        payload = {"__type": f"com.amazonaws.sqs#{error.shape}", "message": error.message}
-        fault = "Sender" if error.sender else "Receiver"
-        self._reply(
-            error.status,
-            json.dumps(payload).encode("utf-8"),
-            {"x-amzn-query-error": f"{error.code};{fault}", "X-Amzn-ErrorType": error.shape},
-        )
+        self._reply(*error_response(error))
 
     def _post(self, headers: Mapping[str, str], raw: bytes) -> None:
         service, _, action = headers.get("x-amz-target", "").partition(".")
@@ -524,7 +553,7 @@ class _Handler(socketserver.StreamRequestHandler):
             return
         except Exception:
             traceback.print_exc(file=sys.stderr)
-            self._error(SqsError("InternalError", "InternalError", "Internal error.", sender=False, status=500))
+            self._error(SqsError("InternalFailure", "InternalFailure", "Internal error.", sender=False, status=500))
             return
         self._reply(200, json.dumps(result, separators=(",", ":")).encode("utf-8"))
 

@@ -16,11 +16,15 @@ Semantics follow SQS *standard* queues:
   was received again since) *succeeds and does nothing*, which is what SQS documents ("the request
   succeeds, but the message will not be deleted"): an in-flight message is never lost to a stale
   handle.  A delete for a message that is already gone also succeeds (deletes are idempotent);
-  a handle that is not one of ours at all is `ReceiptHandleIsInvalid`;
+  a handle that is not one of ours at all, or is another queue's, is `ReceiptHandleIsInvalid`;
 - retention is enforced lazily: expired messages are swept (at most once a second per queue) before
   a receive and before the queue's counts are read;
 - delays (`DelaySeconds` on the queue or the message) are honoured;
-- FIFO queues are not supported; `PurgeQueue` is not rate limited.
+- `PurgeQueue` is allowed once every 60 seconds per queue (`PurgeQueueInProgress` otherwise);
+- FIFO queues are not supported.
+
+Errors are SQS's, as boto3 sees them (see `SqsError`): the modelled error shape, the query-compatible
+code, the HTTP status and the wording of AWS's messages.
 """
 
 from __future__ import annotations
@@ -43,19 +47,25 @@ ACCOUNT_ID = "000000000000"
 DEFAULT_REGION = "us-east-1"
 SCHEMA_VERSION = 1
 
+# SQS's message size limit (1 MiB; raised from 256 KiB in 2025): the largest and the default
+# `MaximumMessageSize` of a queue, and the limit of a `SendMessageBatch` request's total payload (the
+# bodies and message attributes of all its entries), whatever the queue's own `MaximumMessageSize`.
+MAX_MESSAGE_BYTES = 1_048_576
+MAX_BATCH_BYTES = MAX_MESSAGE_BYTES
+PURGE_INTERVAL_MS = 60_000  # one PurgeQueue per queue per 60 seconds
 QUEUE_DEFAULTS: dict[str, str] = {
     "VisibilityTimeout": "30",
     "MessageRetentionPeriod": "345600",
     "DelaySeconds": "0",
     "ReceiveMessageWaitTimeSeconds": "0",
-    "MaximumMessageSize": "1048576",
+    "MaximumMessageSize": str(MAX_MESSAGE_BYTES),
 }
 INTEGER_RANGES: dict[str, tuple[int, int]] = {
     "VisibilityTimeout": (0, 43_200),
     "MessageRetentionPeriod": (60, 1_209_600),
     "DelaySeconds": (0, 900),
     "ReceiveMessageWaitTimeSeconds": (0, 20),
-    "MaximumMessageSize": (1_024, 1_048_576),
+    "MaximumMessageSize": (1_024, MAX_MESSAGE_BYTES),
     "KmsDataKeyReusePeriodSeconds": (60, 86_400),
 }
 # Accepted and echoed back, without effect locally.
@@ -87,7 +97,16 @@ _SWEEP_INTERVAL_MS = 1_000
 
 
 class SqsError(Exception):
-    """An error SQS would return: the modelled shape, the query-compatible code, a message."""
+    """An error as SQS returns it over its JSON protocol.
+
+    `shape` is the modelled error shape, sent as the body's `__type` (`com.amazonaws.sqs#<shape>`);
+    `code` is the query-compatible code, sent in the `x-amzn-query-error` header (`<code>;Sender`).
+    boto3 shows `code` as `Error.Code` and `shape` as `Error.QueryErrorCode` (and picks the exception
+    class by `shape`).  The two differ where SQS's did (`QueueDoesNotExist` is
+    `AWS.SimpleQueueService.NonExistentQueue`), and for the errors common to AWS services, which SQS
+    sends as `InvalidParameterValueException` / `InvalidParameterValue` and
+    `MissingRequiredParameterException` / `MissingParameter`.
+    """
 
     def __init__(self, shape: str, code: str, message: str, *, sender: bool = True, status: int = 400):
         super().__init__(message)
@@ -105,21 +124,90 @@ def queue_does_not_exist() -> SqsError:
 
 
 def invalid_parameter(message: str) -> SqsError:
-    return SqsError("InvalidParameterValue", "InvalidParameterValue", message)
+    return SqsError("InvalidParameterValueException", "InvalidParameterValue", message)
 
 
-def invalid_attribute_value(message: str) -> SqsError:
-    return SqsError("InvalidAttributeValue", "InvalidAttributeValue", message)
+def missing_parameter(name: str) -> SqsError:
+    return SqsError(
+        "MissingRequiredParameterException", "MissingParameter", f"The request must contain the parameter {name}."
+    )
+
+
+def invalid_attribute_name(name: str) -> SqsError:
+    return SqsError("InvalidAttributeName", "InvalidAttributeName", f"Unknown Attribute {name}.")
+
+
+def invalid_attribute_value(name: str) -> SqsError:
+    return SqsError("InvalidAttributeValue", "InvalidAttributeValue", f"Invalid value for the parameter {name}.")
 
 
 def receipt_handle_invalid(handle: str) -> SqsError:
     return SqsError(
-        "ReceiptHandleIsInvalid", "ReceiptHandleIsInvalid", f'The input receipt handle "{handle}" is not valid.'
+        "ReceiptHandleIsInvalid",
+        "ReceiptHandleIsInvalid",
+        f'The input receipt handle "{handle}" is not a valid receipt handle.',
+        status=404,
+    )
+
+
+def receipt_handle_of_another_queue(handle: str) -> SqsError:
+    return SqsError(
+        "ReceiptHandleIsInvalid",
+        "ReceiptHandleIsInvalid",
+        f'The receipt handle "{handle}" is not valid for this queue.',
+        status=404,
     )
 
 
 def resource_not_found(message: str) -> SqsError:
-    return SqsError("ResourceNotFoundException", "ResourceNotFoundException", message)
+    return SqsError("ResourceNotFoundException", "ResourceNotFoundException", message, status=404)
+
+
+def purge_queue_in_progress(name: str) -> SqsError:
+    return SqsError(
+        "PurgeQueueInProgress",
+        "AWS.SimpleQueueService.PurgeQueueInProgress",
+        f"Only one PurgeQueue operation on {name} is allowed every 60 seconds.",
+        status=403,
+    )
+
+
+def message_too_long(limit: int, *, batch_entry: bool = False) -> SqsError:
+    """A message over the queue's `MaximumMessageSize` (worded as SQS words it for a batch entry)."""
+    reason = "cannot be validated" if batch_entry else "are invalid"
+    return invalid_parameter(f"One or more parameters {reason}. Reason: Message must be shorter than {limit} bytes.")
+
+
+def batch_request_too_long(total: int) -> SqsError:
+    return SqsError(
+        "BatchRequestTooLong",
+        "AWS.SimpleQueueService.BatchRequestTooLong",
+        f"Batch requests cannot be longer than {MAX_BATCH_BYTES} bytes. You have sent {total} bytes.",
+    )
+
+
+def message_size(body: Any, attributes: Any) -> int:
+    """A message's size as SQS counts it: the body plus each message attribute's name, data type and
+    value (binary values decoded), all in bytes.  Lenient, so that it also sizes entries that fail
+    validation (a batch's total is checked before its entries are)."""
+
+    def length(value: Any) -> int:
+        return len(value.encode("utf-8")) if isinstance(value, str) else 0
+
+    size = length(body)
+    for name, attribute in (attributes if isinstance(attributes, dict) else {}).items():
+        size += length(name)
+        if not isinstance(attribute, dict):
+            continue
+        size += length(attribute.get("DataType"))
+        if "BinaryValue" in attribute:
+            try:
+                size += len(base64.b64decode(attribute["BinaryValue"], validate=True))
+            except (ValueError, TypeError):
+                size += length(attribute["BinaryValue"])
+        else:
+            size += length(attribute.get("StringValue"))
+    return size
 
 
 # ----------------------------------------------------------------------------------------------- MD5s
@@ -163,6 +251,7 @@ class Queue:
     attributes: dict[str, str]
     tags: dict[str, str] = field(default_factory=dict)
     last_sweep_ms: int = 0
+    last_purge_ms: int | None = None
 
     def int_attribute(self, name: str) -> int:
         return int(self.attributes.get(name, QUEUE_DEFAULTS.get(name, "0")))
@@ -249,14 +338,14 @@ def _normalise_redrive_policy(value: str) -> str:
         target = str(policy["deadLetterTargetArn"])
         count = int(policy["maxReceiveCount"])
     except (ValueError, TypeError, KeyError) as exc:
-        raise invalid_attribute_value(
+        raise invalid_parameter(
             f"Value {value} for parameter RedrivePolicy is invalid. Reason: Redrive policy is not a "
             "JSON object with deadLetterTargetArn and maxReceiveCount."
         ) from exc
     if not 1 <= count <= 1000:
-        raise invalid_attribute_value(
+        raise invalid_parameter(
             f"Value {value} for parameter RedrivePolicy is invalid. Reason: Invalid value for "
-            "maxReceiveCount: must be between 1 and 1000."
+            f"maxReceiveCount: {count}, valid values are from 1 to 1000 both inclusive."
         )
     arn_queue_name(target)
     return json.dumps({"deadLetterTargetArn": target, "maxReceiveCount": count}, separators=(",", ":"))
@@ -276,7 +365,7 @@ def normalise_queue_attributes(attributes: Mapping[str, Any]) -> dict[str, str]:
                 f"{name}: FIFO queues are not supported by ponto's local SQS server.",
             )
         if name not in SETTABLE_ATTRIBUTES:
-            raise SqsError("InvalidAttributeName", "InvalidAttributeName", f"Unknown Attribute {name}.")
+            raise invalid_attribute_name(name)
         if name in INTEGER_RANGES:
             low, high = INTEGER_RANGES[name]
             try:
@@ -284,9 +373,7 @@ def normalise_queue_attributes(attributes: Mapping[str, Any]) -> dict[str, str]:
             except ValueError:
                 number = low - 1
             if not low <= number <= high:
-                raise invalid_attribute_value(
-                    f"Invalid value for the parameter {name}. Reason: must be an integer from {low} to {high}."
-                )
+                raise invalid_attribute_value(name)
             value = str(number)
         elif name == "RedrivePolicy" and value:
             value = _normalise_redrive_policy(value)
@@ -296,14 +383,11 @@ def normalise_queue_attributes(attributes: Mapping[str, Any]) -> dict[str, str]:
     return result
 
 
-def _validate_message_attributes(
-    attributes: Mapping[str, Any], *, system: bool
-) -> tuple[dict[str, dict[str, str]], int]:
-    """Check message attributes; return them (JSON protocol shape) and their size in bytes."""
+def _validate_message_attributes(attributes: Mapping[str, Any], *, system: bool) -> dict[str, dict[str, str]]:
+    """Check message attributes; return them (JSON protocol shape)."""
     if not system and len(attributes) > 10:
         raise invalid_parameter(f"Number of message attributes [{len(attributes)}] exceeds the allowed maximum [10].")
     clean: dict[str, dict[str, str]] = {}
-    size = 0
     for name, attribute in attributes.items():
         if system:
             if name != "AWSTraceHeader":
@@ -328,15 +412,16 @@ def _validate_message_attributes(
             if not isinstance(value, str) or not value:
                 raise invalid_parameter(f"The message attribute '{name}' with type 'Binary' must use field 'Binary'.")
             try:
-                raw = base64.b64decode(value, validate=True)
+                base64.b64decode(value, validate=True)
             except ValueError as exc:
                 raise invalid_parameter(f"The message attribute '{name}' has an invalid binary value.") from exc
             clean[name] = {"DataType": data_type, "BinaryValue": value}
-            size += len(raw)
         else:
             value = attribute.get("StringValue")
             if not isinstance(value, str) or not value:
-                raise invalid_parameter(f"The message attribute '{name}' with type '{base}' must use field 'String'.")
+                raise invalid_parameter(
+                    f"Message (user) attribute '{name}' must contain a non-empty value of type '{base}'."
+                )
             if base == "Number":
                 try:
                     float(value)
@@ -345,9 +430,7 @@ def _validate_message_attributes(
                         f"Can't cast the value of message (user) attribute '{name}' to a number."
                     ) from exc
             clean[name] = {"DataType": data_type, "StringValue": value}
-            size += len(value.encode("utf-8"))
-        size += len(name.encode("utf-8")) + len(data_type.encode("utf-8"))
-    return clean, size
+    return clean
 
 
 def new_message(
@@ -358,7 +441,7 @@ def new_message(
 ) -> NewMessage:
     """Validate one message for sending; computes the MD5s the response carries."""
     if not isinstance(body, str) or not body:
-        raise SqsError("MissingParameter", "MissingParameter", "The request must contain the parameter MessageBody.")
+        raise missing_parameter("MessageBody")
     if _INVALID_BODY_CHARS.search(body):
         raise SqsError(
             "InvalidMessageContents",
@@ -366,20 +449,21 @@ def new_message(
             "Invalid characters found. Valid values are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD "
             "| #x10000 to #x10FFFF",
         )
-    clean, size = _validate_message_attributes(attributes or {}, system=False)
-    system, _ = _validate_message_attributes(system_attributes or {}, system=True)
+    clean = _validate_message_attributes(attributes or {}, system=False)
+    system = _validate_message_attributes(system_attributes or {}, system=True)
     delay: int | None = None
     if delay_seconds is not None:
         if not isinstance(delay_seconds, int) or not 0 <= delay_seconds <= 900:
             raise invalid_parameter(
-                f"Value {delay_seconds} for parameter DelaySeconds is invalid. Reason: must be between 0 and 900."
+                f"Value {delay_seconds} for parameter DelaySeconds is invalid. "
+                "Reason: DelaySeconds must be >= 0 and <= 900."
             )
         delay = delay_seconds
     message = NewMessage(body=body, attributes=clean, system_attributes=system, delay_seconds=delay)
     message.md5_body = md5_of_body(body)
     message.md5_attributes = md5_of_attributes(clean) if clean else None
     message.md5_system_attributes = md5_of_attributes(system) if system else None
-    message.size = len(body.encode("utf-8")) + size  # checked against the queue's MaximumMessageSize
+    message.size = message_size(body, clean)  # checked against the queue's MaximumMessageSize
     return message
 
 
@@ -541,7 +625,7 @@ class SqsStore:
         clean = normalise_queue_attributes(attributes)
         with self._lock:
             self._check_open()
-            self._check_redrive_target(clean)
+            self._check_redrive_target(clean, attributes)
             existing = self._queues.get(name)
             if existing is not None:
                 for key, value in clean.items():
@@ -563,13 +647,14 @@ class SqsStore:
             self._queues[name] = queue
             return queue
 
-    def _check_redrive_target(self, attributes: Mapping[str, str]) -> None:
+    def _check_redrive_target(self, attributes: Mapping[str, str], given: Mapping[str, Any]) -> None:
         policy = attributes.get("RedrivePolicy")
         if policy:
             target = json.loads(policy)["deadLetterTargetArn"]
             if arn_queue_name(target) not in self._queues:
-                raise invalid_attribute_value(
-                    f"Value {policy} for parameter RedrivePolicy is invalid. Reason: Dead letter target does not exist."
+                raise invalid_parameter(
+                    f"Value {given['RedrivePolicy']} for parameter RedrivePolicy is invalid. "
+                    "Reason: Dead letter target does not exist."
                 )
 
     def get_queue(self, name: str) -> Queue:
@@ -596,7 +681,7 @@ class SqsStore:
         clean = normalise_queue_attributes(attributes)
         with self._lock:
             queue = self._queue(name)
-            self._check_redrive_target(clean)
+            self._check_redrive_target(clean, attributes)
             updated = dict(queue.attributes)
             for key, value in clean.items():
                 if value == "" and key not in QUEUE_DEFAULTS:
@@ -617,7 +702,7 @@ class SqsStore:
             if attribute != "All" and attribute not in SETTABLE_ATTRIBUTES and attribute not in COMPUTED_ATTRIBUTES:
                 if attribute in FIFO_ONLY:
                     continue
-                raise SqsError("InvalidAttributeName", "InvalidAttributeName", f"Unknown Attribute {attribute}.")
+                raise invalid_attribute_name(attribute)
         with self._lock:
             queue = self._queue(name)
             result: dict[str, str] = {}
@@ -675,7 +760,11 @@ class SqsStore:
     def purge_queue(self, name: str) -> None:
         with self._lock:
             queue = self._queue(name)
+            now = now_ms()
+            if queue.last_purge_ms is not None and now - queue.last_purge_ms < PURGE_INTERVAL_MS:
+                raise purge_queue_in_progress(name)
             self._conn.execute("DELETE FROM messages WHERE queue_id = ?", (queue.id,))
+            queue.last_purge_ms = now
 
     # ------------------------------------------------------------------------------------ messages
 
@@ -686,9 +775,7 @@ class SqsStore:
             limit = queue.int_attribute("MaximumMessageSize")
             for message in messages:
                 if message.size > limit:
-                    raise invalid_parameter(
-                        f"One or more parameters are invalid. Reason: Message must be shorter than {limit} bytes."
-                    )
+                    raise message_too_long(limit)
             now = now_ms()
             queue_delay = queue.int_attribute("DelaySeconds")
             rows = [
@@ -823,9 +910,11 @@ class SqsStore:
                 except SqsError as exc:
                     results.append(exc)
                     continue
-                # A handle from another queue, an older receive or a deleted message: nothing to do.
-                if queue_id == queue.id:
-                    rows.append((seq, queue.id, token))
+                if queue_id != queue.id:
+                    results.append(receipt_handle_of_another_queue(handle))
+                    continue
+                # A handle from an older receive or of a deleted message: nothing to do.
+                rows.append((seq, queue.id, token))
                 results.append(None)
             if rows:
                 with self._transaction() as conn:
@@ -841,6 +930,8 @@ class SqsStore:
             for handle, timeout in changes:
                 try:
                     queue_id, seq, token = _parse_receipt(handle)
+                    if queue_id != queue.id:
+                        raise receipt_handle_of_another_queue(handle)
                     if not 0 <= timeout <= 43_200:
                         raise invalid_parameter(
                             f"Value {timeout} for parameter VisibilityTimeout is invalid. "
@@ -849,7 +940,7 @@ class SqsStore:
                     row = self._conn.execute(
                         "SELECT visible_at, receipt FROM messages WHERE seq = ? AND queue_id = ?", (seq, queue.id)
                     ).fetchone()
-                    if queue_id != queue.id or row is None or row[1] != token:
+                    if row is None or row[1] != token:
                         raise invalid_parameter(
                             f"Value {handle} for parameter ReceiptHandle is invalid. Reason: Message does not "
                             "exist or is not available for visibility timeout change."
@@ -968,11 +1059,19 @@ class SqsStore:
         return tasks
 
     def cancel_move_task(self, handle: str) -> int:
+        try:
+            decoded = json.loads(base64.urlsafe_b64decode(handle.encode("utf-8")))
+            str(decoded["taskId"])
+            source_name = arn_queue_name(str(decoded["sourceArn"]))
+        except (ValueError, TypeError, KeyError, SqsError):
+            raise invalid_parameter("Value for parameter TaskHandle is invalid.") from None
         with self._lock:
             self._check_open()
+            if source_name not in self._queues:
+                raise resource_not_found("The resource that you specified for the SourceArn parameter doesn't exist.")
             row = self._conn.execute("SELECT status FROM move_tasks WHERE handle = ?", (handle,)).fetchone()
         if row is None:
-            raise resource_not_found("The task handle does not exist.")
+            raise resource_not_found("Task does not exist.")
         # Tasks finish inside StartMessageMoveTask, so there is never one running to cancel.
         raise SqsError(
             "UnsupportedOperation",
