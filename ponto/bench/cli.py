@@ -1,4 +1,4 @@
-"""`ponto bench worker|coldstart`: the argument parsing and the printing."""
+"""`ponto bench worker|coldstart|ingest|afd`: the argument parsing and the printing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ponto.bench import coldstart, ingest, worker
+from ponto.bench import afd, coldstart, ingest, worker
 
 
 def add_bench_parser(subparsers: Any) -> None:
@@ -33,7 +33,7 @@ def add_bench_parser(subparsers: Any) -> None:
     )
     throughput.add_argument(
         "--database-url",
-        help="libpq URI of a database to use (its punches table is TRUNCATED); default: a temporary pgserver",
+        help="libpq URI of a database to use (its record AND registry are EMPTIED); default: a temporary pgserver",
     )
     throughput.add_argument("--json", action="store_true", help="print the figures as JSON")
     throughput.set_defaults(run=run_worker)
@@ -67,6 +67,24 @@ def add_bench_parser(subparsers: Any) -> None:
     ingest_bench.add_argument("--json", action="store_true", help="print the figures as JSON")
     ingest_bench.set_defaults(run=run_ingest)
 
+    afd_bench = benches.add_parser(
+        "afd",
+        help="records/s and peak RSS of the AFD export, `ponto verify` and `ponto afd verify` over N sealed punches",
+    )
+    afd_bench.add_argument(
+        "--punches",
+        type=_positive,
+        default=afd.DEFAULT_PUNCHES,
+        help="sealed punches to generate (default: %(default)s)",
+    )
+    afd_bench.add_argument(
+        "--database-url",
+        help="libpq URI of a database to use (its record AND registry are EMPTIED); default: a temporary pgserver",
+    )
+    afd_bench.add_argument("--out", type=Path, help="a folder to keep the exported AFD in (default: not kept)")
+    afd_bench.add_argument("--json", action="store_true", help="print the figures as JSON")
+    afd_bench.set_defaults(run=run_afd)
+
 
 def run_worker(args: argparse.Namespace) -> int:
     options = worker.WorkerBenchOptions(
@@ -80,6 +98,11 @@ def run_ingest(args: argparse.Namespace) -> int:
         requests=args.requests, concurrency=args.concurrency, rounds=args.rounds, data_dir=args.data_dir
     )
     return _print(ingest.run(options), as_json=args.json)
+
+
+def run_afd(args: argparse.Namespace) -> int:
+    options = afd.AfdBenchOptions(punches=args.punches, database_url=args.database_url, out=args.out)
+    return _print(afd.run(options), as_json=args.json)
 
 
 def run_coldstart(args: argparse.Namespace) -> int:

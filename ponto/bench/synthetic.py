@@ -27,8 +27,12 @@ def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def punch_records(count: int, *, seed: int = 2026) -> list[dict[str, Any]]:
-    """`count` SQS records of distinct v1 punches, with the attributes the gateway's mapping adds."""
+def punch_records(count: int, *, seed: int = 2026, keys: int = 10) -> list[dict[str, Any]]:
+    """`count` SQS records of distinct v1 punches, with the attributes the gateway's mapping adds.
+
+    Each punch comes through one of `keys` API keys (`api_key_ids(keys)`), drawn at random."""
+    if not 1 <= keys <= 100:
+        raise ValueError("keys: 1 to 100")
     rng = random.Random(seed)  # noqa: S311 - test data, reproducible on purpose
     employees = max(1, count // 4)
     records = []
@@ -51,10 +55,20 @@ def punch_records(count: int, *, seed: int = 2026) -> list[dict[str, Any]]:
             "requestId": _uuid(rng),
             "receivedAt": str(received_ms),
             "sourceIp": f"203.0.113.{rng.randrange(1, 255)}",
-            "apiKeyId": f"key{rng.randrange(10):02d}abcdef",
+            "apiKeyId": api_key_id(rng.randrange(keys)),
         }
         records.append(sqs_record(json.dumps(body), attributes, message_id=_uuid(rng), rng=rng))
     return records
+
+
+def api_key_id(index: int) -> str:
+    """The id of the synthetic API key `index` (0 to 99), as the gateway puts it in apiKeyId."""
+    return f"key{index:02d}abcdef"
+
+
+def api_key_ids(keys: int) -> list[str]:
+    """The ids of the first `keys` synthetic API keys."""
+    return [api_key_id(index) for index in range(keys)]
 
 
 def sqs_record(body: str, attributes: dict[str, str], *, message_id: str, rng: random.Random) -> dict[str, Any]:

@@ -58,33 +58,51 @@ def recording_time(head: Head, now: datetime) -> datetime:
     return now if last is None or now >= last else last
 
 
+class Chain:
+    """An establishment's record from its head on, while a writer holds the head's lock: each punch
+    sealed takes the next NSR and chains to the one before. Sealing is lazy, one punch at a time, so the
+    store can stream the records into the database while the rest are being sealed."""
+
+    def __init__(self, head: Head, now: datetime) -> None:
+        self._establishment_id = head.establishment_id
+        self._zone = head.zone
+        self._first_nsr = head.last_nsr
+        self._nsr = head.last_nsr
+        self._hash = head.last_hash
+        self._last_recorded_at = head.last_recorded_at
+        self._recorded_at = recording_time(head, now)
+        self._recorded_dh = afd.dh(self._recorded_at, head.zone)
+        # A burst shares its minutes: one DH text per minute of punch time (the DH has no seconds).
+        self._minutes: dict[int, str] = {}
+
+    def seal(self, punch_id: str, punched_at: datetime, cpf: str, collector: int, offline: bool) -> SealedRecord:
+        nsr = self._nsr + 1
+        if nsr > MAX_NSR:
+            raise RecordFullError(f"establishment {self._establishment_id}: the NSR would pass {MAX_NSR}")
+        minute = int(punched_at.timestamp()) // 60
+        punched_dh = self._minutes.get(minute)
+        if punched_dh is None:
+            punched_dh = self._minutes[minute] = afd.dh(punched_at, self._zone)
+        prefix = afd.punch_prefix(
+            nsr=nsr, punched_at=punched_dh, cpf=cpf, recorded_at=self._recorded_dh, collector=collector,
+            offline=offline,
+        )  # fmt: skip
+        self._hash = afd.punch_hash(prefix, self._hash)
+        self._nsr = nsr
+        return SealedRecord(
+            self._establishment_id, nsr, self._recorded_at, punch_id, afd.punch_record(prefix, self._hash)
+        )
+
+    @property
+    def head(self) -> Head:
+        """The head after what was sealed so far."""
+        moved = self._nsr != self._first_nsr
+        recorded_at = self._recorded_at if moved else self._last_recorded_at
+        return Head(self._establishment_id, self._nsr, self._hash, recorded_at, self._zone)
+
+
 def seal(head: Head, punches: Iterable[Sealable], now: datetime) -> tuple[list[SealedRecord], Head]:
     """Seal `punches` in the order given, after `head`; return their records and the new head."""
-    recorded_at = recording_time(head, now)
-    zone = head.zone
-    recorded_dh = afd.dh(recorded_at, zone)
-    # A burst shares its minutes: one DH text per minute of punch time (the DH has no seconds).
-    minute_texts: dict[int, str] = {}
-    nsr, previous = head.last_nsr, head.last_hash
-    records: list[SealedRecord] = []
-    for punch in punches:
-        nsr += 1
-        if nsr > MAX_NSR:
-            raise RecordFullError(f"establishment {head.establishment_id}: the NSR would pass {MAX_NSR}")
-        minute = int(punch.punched_at.timestamp()) // 60
-        punched_dh = minute_texts.get(minute)
-        if punched_dh is None:
-            punched_dh = minute_texts[minute] = afd.dh(punch.punched_at, zone)
-        prefix = afd.punch_prefix(
-            nsr=nsr,
-            punched_at=punched_dh,
-            cpf=punch.cpf,
-            recorded_at=recorded_dh,
-            collector=punch.collector,
-            offline=punch.offline,
-        )
-        previous = afd.punch_hash(prefix, previous)
-        records.append(
-            SealedRecord(head.establishment_id, nsr, recorded_at, punch.punch_id, afd.punch_record(prefix, previous))
-        )
-    return records, Head(head.establishment_id, nsr, previous, recorded_at if records else head.last_recorded_at, zone)
+    chain = Chain(head, now)
+    records = [chain.seal(*punch) for punch in punches]
+    return records, chain.head

@@ -8,7 +8,7 @@ taken and written in one transaction, or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -19,7 +19,7 @@ import psycopg2.extras
 
 from ponto.record import afd
 from ponto.record import seal as sealing
-from ponto.record.seal import Head, Sealable, SealedRecord
+from ponto.record.seal import Head, SealedRecord
 
 Cursor = psycopg2.extensions.cursor
 Connection = psycopg2.extensions.connection
@@ -49,14 +49,6 @@ class SealCount:
     sealed: int
     unsealed: int
 
-
-# Each distinct (key, employee) of a batch: the device's establishment and collector, the employee's CPF.
-_RESOLVE = """
-SELECT b.api_key_id, b.employee_id, d.establishment_id, d.kind, e.cpf
-FROM unnest(%s::text[], %s::text[]) AS b(api_key_id, employee_id)
-JOIN devices d ON d.api_key_id = b.api_key_id
-JOIN employees e ON e.establishment_id = d.establishment_id AND e.employee_id = b.employee_id AND e.active
-"""
 
 _LOCK_HEADS = """
 SELECT h.establishment_id, h.last_nsr, h.last_hash, h.last_recorded_at, s.timezone
@@ -93,47 +85,76 @@ def move_heads(cur: Cursor, heads: Sequence[Head]) -> None:
         )
 
 
-def seal_punches(cur: Cursor, punches: Sequence[SealCandidate]) -> SealCount:
+_DEVICES = "SELECT api_key_id, establishment_id, kind FROM devices WHERE api_key_id = ANY(%s::text[])"
+_EMPLOYEES = (
+    "SELECT establishment_id, employee_id, cpf FROM employees"
+    " WHERE establishment_id = ANY(%s::integer[]) AND employee_id = ANY(%s::text[]) AND active"
+)
+
+DeviceCache = dict[str, tuple[int, int]]  # api_key_id -> (establishment, collector)
+
+
+def seal_punches(cur: Cursor, punches: Sequence[SealCandidate], devices: DeviceCache | None = None) -> SealCount:
     """Seal the punches whose device and employee are registered, in the order given; the rest stay
-    unsealed (recorded, never lost) until `ponto seal` or their employee's registration."""
-    pairs = {(p.api_key_id, p.employee_id) for p in punches if p.api_key_id is not None}
-    if not pairs:
+    unsealed (recorded, never lost) until `ponto seal` or their employee's registration.
+
+    `devices` keeps the devices already looked up across batches (a warm worker's): a device never
+    moves to another establishment, while employees are looked up for every batch (they come and go).
+    """
+    known = _devices(cur, {p.api_key_id for p in punches if p.api_key_id is not None}, devices)
+    if not known:
         return SealCount(0, len(punches))
-    keys, employees = zip(*pairs, strict=True)
-    cur.execute(_RESOLVE, (list(keys), list(employees)))
-    resolved = {(key, employee): (est, afd.COLLECTORS[kind], cpf) for key, employee, est, kind, cpf in cur.fetchall()}
-    if not resolved:
-        return SealCount(0, len(punches))
-    groups: dict[int, list[Sealable]] = {}
+    establishments: set[int] = set()
+    employees: set[str] = set()
     for p in punches:
-        found = resolved.get((p.api_key_id, p.employee_id))
-        if found is not None:
-            establishment_id, collector, cpf = found
-            groups.setdefault(establishment_id, []).append(
-                Sealable(p.punch_id, p.punched_at, cpf, collector, p.offline)
-            )
-    sealed = _seal_groups(cur, groups)
+        device = known.get(p.api_key_id)  # type: ignore[arg-type]
+        if device is not None:
+            establishments.add(device[0])
+            employees.add(p.employee_id)
+    cur.execute(_EMPLOYEES, (sorted(establishments), text_array(employees)))
+    cpfs = {(establishment, employee): cpf for establishment, employee, cpf in cur.fetchall()}
+    heads = lock_heads(cur, sorted({establishment for establishment, _ in cpfs}))
+    now = clock()  # after the lock: the time these records are really appended
+    chains = {establishment_id: sealing.Chain(head, now) for establishment_id, head in heads.items()}
+    sealed = 0
+
+    def records() -> Iterator[SealedRecord]:
+        nonlocal sealed
+        for p in punches:
+            device = known.get(p.api_key_id)  # type: ignore[arg-type]
+            if device is None:
+                continue
+            establishment_id, collector = device
+            cpf = cpfs.get((establishment_id, p.employee_id))
+            if cpf is not None:
+                sealed += 1
+                yield chains[establishment_id].seal(p.punch_id, p.punched_at, cpf, collector, p.offline)
+
+    if chains:
+        cur.copy_expert(_RECORD_COPY, _RecordStream(records()))
+        move_heads(cur, [chain.head for chain in chains.values()])
     return SealCount(sealed, len(punches) - sealed)
 
 
-def _seal_groups(cur: Cursor, groups: dict[int, list[Sealable]]) -> int:
-    heads = lock_heads(cur, list(groups))
-    now = clock()  # after the lock: the time these records are really appended
-    records: list[SealedRecord] = []
-    moved: list[Head] = []
-    for establishment_id, items in groups.items():
-        sealed, head = sealing.seal(heads[establishment_id], items, now)
-        records.extend(sealed)
-        moved.append(head)
-    cur.copy_expert(_RECORD_COPY, _RecordStream(records))
-    move_heads(cur, moved)
-    return len(records)
+def _devices(cur: Cursor, keys: set[str], cache: DeviceCache | None) -> DeviceCache:
+    cache = {} if cache is None else cache
+    missing = [key for key in keys if key not in cache]
+    if missing:
+        cur.execute(_DEVICES, (text_array(missing),))
+        for key, establishment_id, kind in cur.fetchall():
+            cache[key] = (establishment_id, afd.COLLECTORS[kind])
+    return {key: cache[key] for key in keys if key in cache}
+
+
+def text_array(values: Iterable[str]) -> str:
+    """A text[] literal ('{"a","b"}'): PostgreSQL reads it faster than psycopg2's ARRAY[...] of literals."""
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
 
 
 class _RecordStream:
     """Type-7 rows in COPY's text format, made as COPY reads them."""
 
-    def __init__(self, records: Sequence[SealedRecord]) -> None:
+    def __init__(self, records: Iterable[SealedRecord]) -> None:
         self._records = iter(records)
         self._times: dict[datetime, str] = {}
 
@@ -287,7 +308,7 @@ def chain_rows(conn: Connection, establishment_id: int, *, itersize: int = 20_00
     with conn.cursor(name="ponto_verify_rows") as cur:
         cur.itersize = itersize
         cur.execute(
-            "SELECT r.nsr, r.record_type, r.line, extract(epoch FROM p.punched_at)::bigint"
+            "SELECT r.nsr, r.record_type, r.line, floor(extract(epoch FROM p.punched_at))::bigint"
             " FROM afd_records r LEFT JOIN punches p ON p.punch_id = r.punch_id"
             " WHERE r.establishment_id = %s ORDER BY r.nsr",
             (establishment_id,),

@@ -509,3 +509,11 @@ def test_an_afd_of_a_period_is_the_contiguous_nsr_range_recorded_in_it(
     assert cli(registered, "afd", "--employer", CNPJ, "--from", "2099-12-01", "--to", "2099-12-31", "--out",
                str(empty), "--data-dir", str(tmp_path)) == 0  # fmt: skip
     assert afd_check.check_afd_file(empty).problems == []
+
+
+def test_verify_reads_a_punch_late_in_its_minute_as_that_minute(
+    registered: str, db: Any, worker: Callable[..., Any]
+) -> None:
+    # 08:00:59.7 is written 08:00 in the AFD; its punch row must read back as 08:00 too, not 08:01
+    worker(sqs_event([record(KEY, employee_id="e1", punched_at="2026-11-24T08:00:59.700-03:00")]), LambdaContext())
+    assert main(["verify", "--database-url", registered]) == 0
