@@ -92,3 +92,32 @@ class QueueSettings:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ConfigError("serverless.yml: custom.ponto lacks a queue setting") from exc
+
+
+@dataclass(frozen=True)
+class UsagePlanLimits:
+    """The usage plan's per-key throttle and quota (``params.default`` of serverless.yml).
+
+    API Gateway throttles each key with a token bucket: ``burst`` tokens at most, refilled at
+    ``rate_per_s``; the quota counts a key's requests per UTC day.
+    """
+
+    rate_per_s: float
+    burst: int
+    quota_per_day: int
+
+    @classmethod
+    def from_serverless(cls, document: dict[str, Any] | None = None) -> UsagePlanLimits:
+        document = document if document is not None else load()
+        try:
+            params = document["params"]["default"]
+            limits = cls(
+                rate_per_s=float(resolve(document, params["apiRateLimit"])),
+                burst=int(resolve(document, params["apiBurstLimit"])),
+                quota_per_day=int(resolve(document, params["apiQuotaPerDay"])),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ConfigError("serverless.yml: params.default lacks a usage-plan limit") from exc
+        if limits.rate_per_s <= 0 or limits.burst < 1 or limits.quota_per_day < 1:
+            raise ConfigError("serverless.yml: the usage-plan limits must be positive")
+        return limits

@@ -20,6 +20,10 @@ from ponto.errors import InvalidPunchError
 
 PUNCHES_PATH = "/punches"
 JSON_MEDIA_TYPE = "application/json"
+# SQS's maximum message size (and the queue's MaximumMessageSize, its default): the body plus every
+# part of the message attributes the integration adds (names, data types, values), in UTF-8 bytes.
+# The contract states it in the 413 response; tests/unit/test_contract.py keeps the two equal.
+MAX_MESSAGE_BYTES = 1_048_576
 
 Validator = Callable[[Any], Any]
 

@@ -2,7 +2,8 @@
 
 Everything it decides comes from ponto/contract/openapi.json: the API key requirement, the request
 schema (the same validator the worker uses), the SQS integration's mapping template (rendered with
-a Velocity engine), the integration responses and the gateway responses.
+a Velocity engine), the integration responses and the gateway responses. The usage plan's throttle
+and quota come from serverless.yml, where the deployed usage plan takes them.
 """
 
 from __future__ import annotations
@@ -15,26 +16,33 @@ import threading
 import time
 import urllib.parse
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ponto.contract import JSON_MEDIA_TYPE, PUNCHES_PATH, Contract
+from ponto.contract import JSON_MEDIA_TYPE, MAX_MESSAGE_BYTES, PUNCHES_PATH, Contract
 from ponto.errors import InvalidPunchError
 from ponto.local.velocity import render
+from ponto.serverless_config import UsagePlanLimits
 
 logger = logging.getLogger("ponto.gateway")
 
 
 class QueueUnavailable(Exception):
-    """The queue did not take the message (the integration's 4xx/5xx)."""
+    """The queue did not take the message: SQS's HTTP status and, when it said, its error code.
 
-    def __init__(self, status: int) -> None:
-        super().__init__(status)
+    The code is the query-API one (``InvalidParameterValue``, ``AWS.SimpleQueueService.NonExistentQueue``)
+    that API Gateway's SQS integration sees in the error body; the contract's integration responses
+    read it to tell a punch the queue can never take (4xx to the client) from a queue failure (503).
+    """
+
+    def __init__(self, status: int, code: str | None = None) -> None:
+        super().__init__(status, code)
         self.status = status
+        self.code = code
 
 
 class MessageSender(Protocol):
@@ -56,7 +64,8 @@ class SqsSender:
                 QueueUrl=self._queue_url, MessageBody=body, MessageAttributes=attributes
             )
         except ClientError as exc:
-            raise QueueUnavailable(int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500))) from exc
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500))
+            raise QueueUnavailable(status, exc.response.get("Error", {}).get("Code")) from exc
         except BotoCoreError as exc:
             raise QueueUnavailable(503) from exc
         return str(response["MessageId"])
@@ -116,10 +125,63 @@ class SingleKey:
         return self._id if key == self._key else None
 
 
+THROTTLED = "THROTTLED"
+QUOTA_EXCEEDED = "QUOTA_EXCEEDED"
+_DAY_S = 86_400
+
+
+@dataclass
+class _KeyUsage:
+    tokens: float
+    refilled_at: float
+    day: int
+    requests_today: int = 0
+
+
+class UsagePlan:
+    """A usage plan's per-key limits as API Gateway applies them: a token bucket and a daily quota.
+
+    Each key's bucket holds at most ``burst`` tokens, starts full and refills at ``rate_per_s``; a
+    request takes one token or is throttled. The quota counts the requests a key was let through
+    per UTC day (API Gateway's DAY period); a throttled request does not count. The counts live in
+    this process: a restarted local gateway starts every key afresh.
+    """
+
+    def __init__(self, limits: UsagePlanLimits, clock: Callable[[], float] = time.time) -> None:
+        self.limits = limits
+        self._clock = clock
+        self._usage: dict[str, _KeyUsage] = {}
+        self._lock = threading.Lock()
+
+    def refusal(self, key_id: str) -> str | None:
+        """None if the key may make this request (and count it); else the gateway response type."""
+        now = self._clock()
+        day = int(now // _DAY_S)
+        limits = self.limits
+        with self._lock:
+            usage = self._usage.get(key_id)
+            if usage is None:
+                usage = self._usage[key_id] = _KeyUsage(tokens=float(limits.burst), refilled_at=now, day=day)
+            if usage.day != day:
+                usage.day, usage.requests_today = day, 0
+            if usage.requests_today >= limits.quota_per_day:
+                return QUOTA_EXCEEDED
+            elapsed = max(0.0, now - usage.refilled_at)  # a wall clock stepped back refills nothing
+            usage.tokens = min(float(limits.burst), usage.tokens + elapsed * limits.rate_per_s)
+            usage.refilled_at = now
+            if usage.tokens < 1.0:
+                return THROTTLED
+            usage.tokens -= 1.0
+            usage.requests_today += 1
+            return None
+
+
 class Gateway:
-    def __init__(self, contract: Contract, keys: str | KeyLookup) -> None:
+    def __init__(self, contract: Contract, keys: str | KeyLookup, *, usage_plan: UsagePlan | None = None) -> None:
+        """`usage_plan` None: no throttle and no quota (what a plan without limits does)."""
         self.contract = contract
         self.keys: KeyLookup = SingleKey(keys) if isinstance(keys, str) else keys
+        self.usage_plan = usage_plan
         self.counters = Counters()
         integration = contract.integration
         self._request_template: str = integration["requestTemplates"][JSON_MEDIA_TYPE]
@@ -141,27 +203,26 @@ class Gateway:
         self, method: str, path: str, headers: Mapping[str, str], body: bytes, source_ip: str
     ) -> Response | Outgoing:
         """What API Gateway does before the integration: the answer, or the message to send."""
-        context: dict[str, Any] = {
-            "requestId": str(uuid.uuid4()),
-            "requestTimeEpoch": int(time.time() * 1000),
-            "identity": {"sourceIp": source_ip, "apiKeyId": self.keys.key_id(headers.get("x-api-key"))},
-            "error": {},
-        }
+        context = _new_context(source_ip, self.keys.key_id(headers.get("x-api-key")))
         admitted = self._admit(method, path, headers, body, context)
         if isinstance(admitted, Response):
             self.counters.count(admitted.status)
         return admitted
 
     def respond(self, outgoing: Outgoing, sent: str | QueueUnavailable) -> Response:
-        """The integration response: 202 with the message id, or the mapped queue failure."""
+        """The integration response: 202 with the message id, or what the contract maps the queue's error to."""
         context = outgoing.context
         if isinstance(sent, QueueUnavailable):
-            logger.warning("the queue refused a punch (HTTP %s)", sent.status)
-            status, integration_body = sent.status, json.dumps({"Error": {"Code": "ServiceUnavailable"}})
+            logger.warning("the queue refused a punch (HTTP %s, %s)", sent.status, sent.code or "no error code")
+            response = self._integration_response(context, sent.status, _query_error(sent.code, context["requestId"]))
         else:
-            status, integration_body = 200, _send_message_response(sent, context["requestId"])
-        code, template = self._select_response(status)
-        response = Response(code, render(template, input_body=integration_body, context=context), context["requestId"])
+            response = self._integration_response(context, 200, _send_message_response(sent, context["requestId"]))
+        self.counters.count(response.status)
+        return response
+
+    def request_too_large(self) -> Response:
+        """API Gateway's answer to a payload over its own limit (10 MB), before anything else."""
+        response = self._gateway_response("REQUEST_TOO_LARGE", _new_context("", None), "Request Too Long")
         self.counters.count(response.status)
         return response
 
@@ -170,21 +231,42 @@ class Gateway:
     ) -> Response | Outgoing:
         if urllib.parse.urlsplit(path).path.rstrip("/") != PUNCHES_PATH or method != "POST":
             return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", context, "Missing Authentication Token")
-        if context["identity"]["apiKeyId"] is None:
+        key_id = context["identity"]["apiKeyId"]
+        if key_id is None:
             return self._gateway_response("INVALID_API_KEY", context, "Forbidden")
+        refusal = self.usage_plan.refusal(key_id) if self.usage_plan is not None else None
+        if refusal is not None:
+            message = "Too Many Requests" if refusal == THROTTLED else "Limit Exceeded"
+            return self._gateway_response(refusal, context, message)
         if _media_type(headers.get("content-type")) != JSON_MEDIA_TYPE:
             return self._gateway_response("UNSUPPORTED_MEDIA_TYPE", context, "Unsupported Media Type")
         text = body.decode("utf-8", errors="replace")
         try:
-            document = json.loads(text)
+            document = _STRICT_JSON.decode(text)
+        except _NotJson as exc:
+            return self._bad_body(context, f"Invalid JSON in request body: {exc.reason}")
         except ValueError:
             return self._bad_body(context, "Invalid JSON in request body")
+        except RecursionError:
+            return self._bad_body(context, "Invalid JSON in request body: nested too deeply")
         try:
             self.contract.validate_punch(document)
         except InvalidPunchError as exc:
             return self._bad_body(context, exc.reason)
         form = urllib.parse.parse_qs(render(self._request_template, input_body=text, context=context))
-        return Outgoing(_form_value(form, "MessageBody"), _message_attributes(form), context)
+        outgoing = Outgoing(_form_value(form, "MessageBody"), _message_attributes(form), context)
+        if message_size(outgoing.body, outgoing.attributes) > MAX_MESSAGE_BYTES:
+            # SQS would refuse it (400 InvalidParameterValue): answer what the contract maps that to,
+            # without the round trip, whatever limit the queue behind this gateway keeps.
+            return self._integration_response(context, 400, _query_error("InvalidParameterValue", context["requestId"]))
+        return outgoing
+
+    def _integration_response(self, context: dict[str, Any], integration_status: int, body: str) -> Response:
+        code, template = self._select_response(integration_status)
+        context["responseOverride"] = {}
+        rendered = render(template, input_body=body, context=context)
+        status = int(context["responseOverride"].get("status", code))  # $context.responseOverride.status
+        return Response(status, rendered, context["requestId"])
 
     def _select_response(self, integration_status: int) -> tuple[int, str]:
         for pattern, (code, template) in self._responses.items():
@@ -208,7 +290,47 @@ class Gateway:
         return Response(status, render(template, input_body="", context=context), context["requestId"])
 
 
-_DEFAULT_STATUS = {"MISSING_AUTHENTICATION_TOKEN": 403, "INVALID_API_KEY": 403, "UNSUPPORTED_MEDIA_TYPE": 415}
+_DEFAULT_STATUS = {
+    "MISSING_AUTHENTICATION_TOKEN": 403,
+    "INVALID_API_KEY": 403,
+    "UNSUPPORTED_MEDIA_TYPE": 415,
+    "REQUEST_TOO_LARGE": 413,
+    THROTTLED: 429,
+    QUOTA_EXCEEDED: 429,
+}
+
+
+class _NotJson(ValueError):
+    """A body a lenient parser reads but JSON does not allow; the reason is ours, for the client."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _reject_constant(name: str) -> Any:
+    raise _NotJson(f"{name} is not a JSON number")
+
+
+# Python's json reads NaN, Infinity and -Infinity; RFC 8259 (and API Gateway's strict parser) does not.
+_STRICT_JSON = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def _new_context(source_ip: str, api_key_id: str | None) -> dict[str, Any]:
+    return {
+        "requestId": str(uuid.uuid4()),
+        "requestTimeEpoch": int(time.time() * 1000),
+        "identity": {"sourceIp": source_ip, "apiKeyId": api_key_id},
+        "error": {},
+    }
+
+
+def message_size(body: str, attributes: Mapping[str, Mapping[str, str]]) -> int:
+    """The size SQS holds against MaximumMessageSize: the body and every attribute's name, type and value."""
+    size = len(body.encode("utf-8"))
+    for name, value in attributes.items():
+        size += len(name.encode()) + len(value["DataType"].encode()) + len(value["StringValue"].encode())
+    return size
 
 
 def _integration_responses(responses: Mapping[str, Any]) -> dict[str, tuple[int, str]]:
@@ -245,6 +367,14 @@ def _message_attributes(form: Mapping[str, list[str]]) -> dict[str, dict[str, st
             }
         index += 1
     return attributes
+
+
+def _query_error(code: str | None, request_id: str) -> str:
+    """SQS's JSON answer to a query-API request it refused (what the integration response reads).
+
+    Only the code is passed on: the queue's own message never reaches a client.
+    """
+    return json.dumps({"Error": {"Code": code or "ServiceUnavailable"}, "RequestId": request_id})
 
 
 def _send_message_response(message_id: str, request_id: str) -> str:

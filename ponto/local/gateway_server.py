@@ -21,10 +21,11 @@ from pathlib import Path
 from typing import Protocol
 
 from ponto.contract import JSON_MEDIA_TYPE, load_contract
-from ponto.local.gateway import Gateway, QueueUnavailable, Response, SqsSender
+from ponto.local.gateway import Gateway, QueueUnavailable, Response, SqsSender, UsagePlan
 from ponto.local.keys import KeyStore
 from ponto.local.sqs import sqs_client
 from ponto.local.state import LocalState
+from ponto.serverless_config import UsagePlanLimits
 
 logger = logging.getLogger("ponto.gateway")
 
@@ -68,7 +69,7 @@ class JsonProtocolSender:
                 reader, writer = await self._connection()
                 try:
                     writer.write(request)
-                    status, answer = await _read_response(reader)
+                    status, query_error, answer = await _read_response(reader)
                 except (OSError, asyncio.IncompleteReadError, ValueError):
                     writer.close()
                     if attempt == 2:
@@ -77,7 +78,7 @@ class JsonProtocolSender:
                 self._idle.put_nowait((reader, writer))
                 break
         if status != 200:
-            raise QueueUnavailable(status)
+            raise QueueUnavailable(status, query_error or _error_shape(answer))
         result = json.loads(answer)
         if result.get("MD5OfMessageBody") != hashlib.md5(body.encode()).hexdigest():  # noqa: S324 - SQS's checksum
             raise QueueUnavailable(502)
@@ -110,16 +111,32 @@ class ThreadedBotoSender:
         return None
 
 
-async def _read_response(reader: asyncio.StreamReader) -> tuple[int, bytes]:
+async def _read_response(reader: asyncio.StreamReader) -> tuple[int, str | None, bytes]:
+    """(status, the query-API error code of x-amzn-query-error if any, body)."""
     head = await reader.readuntil(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
     status = int(lines[0].split(" ", 2)[1])
     length = 0
+    query_error: str | None = None
     for line in lines[1:]:
         name, _, value = line.partition(":")
-        if name.strip().lower() == "content-length":
+        name = name.strip().lower()
+        if name == "content-length":
             length = int(value.strip())
-    return status, await reader.readexactly(length)
+        elif name == "x-amzn-query-error":  # "InvalidParameterValue;Sender": the code API Gateway sees
+            query_error = value.strip().partition(";")[0] or None
+    return status, query_error, await reader.readexactly(length)
+
+
+def _error_shape(answer: bytes) -> str | None:
+    """The error's shape name from a JSON-protocol body ({"__type": "com.amazonaws.sqs#Shape"})."""
+    try:
+        kind = json.loads(answer).get("__type")
+    except (ValueError, AttributeError):
+        return None
+    if not isinstance(kind, str) or not kind:
+        return None
+    return kind.rpartition("#")[2]
 
 
 class GatewayServer:
@@ -168,8 +185,11 @@ class GatewayServer:
             length = int(headers.get("content-length", "0"))
         except ValueError:
             length = -1
-        if not 0 <= length <= MAX_BODY_BYTES:
-            await self._reply(writer, _plain(413, "Request Too Long"), close=True)
+        if length > MAX_BODY_BYTES:
+            await self._reply(writer, self.gateway.request_too_large(), close=True)
+            return False
+        if length < 0:
+            await self._reply(writer, _plain(400, "Bad Request"), close=True)
             return False
         try:
             body = await reader.readexactly(length) if length else b""
@@ -229,10 +249,12 @@ def make_sender(state: LocalState) -> AsyncSender:
     return ThreadedBotoSender(SqsSender(sqs_client(state.sqs_endpoint, state.region, pool=64), state.queue_url))
 
 
-async def serve(data_dir: Path, host: str, port: int) -> None:
+async def serve(data_dir: Path, host: str, port: int, *, throttle: bool = True) -> None:
     state = LocalState.load(data_dir)
     sender = make_sender(state)
-    server = GatewayServer(Gateway(load_contract(), KeyStore(data_dir)), sender)
+    # The deployed usage plan's limits, per key, unless asked not to (measuring the gateway itself).
+    usage_plan = UsagePlan(UsagePlanLimits.from_serverless()) if throttle else None
+    server = GatewayServer(Gateway(load_contract(), KeyStore(data_dir), usage_plan=usage_plan), sender)
     listener = await asyncio.start_server(
         server.serve_connection, host, port, limit=MAX_HEADER_BYTES, backlog=1024, reuse_address=True
     )
@@ -241,6 +263,16 @@ async def serve(data_dir: Path, host: str, port: int) -> None:
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     logger.info("listening on http://%s:%d", host, port)
+    if usage_plan is not None:
+        limits = usage_plan.limits
+        logger.info(
+            "usage plan per API key: %g requests/s, burst %d, %d a day",
+            limits.rate_per_s,
+            limits.burst,
+            limits.quota_per_day,
+        )
+    else:
+        logger.info("usage plan not applied (--no-throttle)")
     async with listener:
         await stop.wait()
     await sender.close()
@@ -251,9 +283,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument(
+        "--no-throttle",
+        action="store_true",
+        help="do not apply the usage plan's throttle and quota (serverless.yml's apiRateLimit, "
+        "apiBurstLimit, apiQuotaPerDay); for measuring the gateway, not what AWS does",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s gateway %(levelname)s %(message)s")
-    asyncio.run(serve(args.data_dir, args.host, args.port))
+    asyncio.run(serve(args.data_dir, args.host, args.port, throttle=not args.no_throttle))
     return 0
 
 

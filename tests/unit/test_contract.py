@@ -1,11 +1,12 @@
 """The request schema, as the gateway and the worker both apply it."""
 
 import json
+import re
 from typing import Any
 
 import pytest
 
-from ponto.contract import load_contract
+from ponto.contract import MAX_MESSAGE_BYTES, load_contract
 from ponto.errors import InvalidPunchError
 from tests.events import legacy_body, v1_body
 
@@ -83,3 +84,59 @@ def test_the_gateway_integration_keeps_the_raw_body_and_the_four_attributes() ->
     assert contract.integration["passthroughBehavior"] == "never"
     statuses = {int(r["statusCode"]) for r in contract.gateway_responses.values() if "statusCode" in r}
     assert {400, 403, 415, 429} <= statuses
+
+
+# Every status POST /punches answers with, and where it comes from.
+ANSWERED = {
+    202: "the queue took the punch",
+    400: "BAD_REQUEST_BODY; the queue refusing the body's characters",
+    403: "INVALID_API_KEY, MISSING_AUTHENTICATION_TOKEN",
+    413: "REQUEST_TOO_LARGE (10 MB); the queue's message size limit",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    429: "THROTTLED, QUOTA_EXCEEDED (the usage plan)",
+    503: "the queue's own failures and throttling",
+}
+
+
+def test_every_answer_is_declared_with_a_json_body_schema() -> None:
+    responses = contract.post_punch["responses"]
+    assert set(responses) == {str(status) for status in ANSWERED}
+    schemas = contract.document["components"]["schemas"]
+    for status, response in responses.items():
+        assert response["description"], status
+        schema = response["content"]["application/json"]["schema"]
+        assert schema["$ref"].rsplit("/", 1)[1] in schemas, status
+
+
+def test_every_status_the_gateway_and_the_integration_produce_is_declared() -> None:
+    produced = {int(r["statusCode"]) for r in contract.gateway_responses.values() if "statusCode" in r}
+    for response in contract.integration["responses"].values():
+        produced.add(int(response["statusCode"]))
+        template = response["responseTemplates"]["application/json"]
+        produced |= {int(s) for s in re.findall(r"responseOverride\.status = (\d+)", template)}
+    assert produced <= {int(status) for status in contract.post_punch["responses"]}
+    assert {400, 413, 503} <= produced
+
+
+def test_each_queue_status_selects_exactly_one_integration_response() -> None:
+    # API Gateway matches an AWS integration's status against the selection patterns; overlapping
+    # patterns would leave the answer to chance
+    patterns = [p for p in contract.integration["responses"] if p != "default"]
+    for status in range(400, 600):
+        matching = [p for p in patterns if re.fullmatch(p, str(status))]
+        assert len(matching) == 1, (status, matching)
+
+
+def test_the_size_limit_is_stated_where_clients_read_it() -> None:
+    limit = f"{MAX_MESSAGE_BYTES:,} bytes"
+    assert MAX_MESSAGE_BYTES == 1024 * 1024  # SQS's maximum message size (1 MiB)
+    assert limit in contract.post_punch["responses"]["413"]["description"]
+    templates = [r["responseTemplates"]["application/json"] for r in contract.integration["responses"].values()]
+    assert sum(limit in template for template in templates) == 2  # SQS's HTTP 413 and its InvalidParameterValue
+
+
+def test_usage_plan_answers_are_api_gateway_s_own() -> None:
+    responses = contract.gateway_responses
+    for kind, message in [("THROTTLED", "Too Many Requests"), ("QUOTA_EXCEEDED", "Limit Exceeded")]:
+        assert responses[kind]["statusCode"] == "429"
+        assert json.loads(responses[kind]["responseTemplates"]["application/json"]) == {"message": message}
