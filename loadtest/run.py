@@ -234,7 +234,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         probes: list[Probe] = []
         if target is None:
             api_key = new_api_key()
-            stack = LocalStack(args.ponto, out / "stack", api_key, out / "stack.log", database_url=args.database_url)
+            # The load test measures the pipeline, not the usage plan (500/s per key by default, which
+            # API Gateway applies too: raise apiRateLimit on a stack you load-test).
+            stack = LocalStack(
+                args.ponto, out / "stack", api_key, out / "stack.log", database_url=args.database_url, throttle=False
+            )
             say(f"starting: {args.ponto} local --port {stack.port} --data-dir {stack.data_dir}")
             try:
                 base = stack.start()

@@ -46,6 +46,7 @@ def cmd_local(args: argparse.Namespace) -> int:
             sqs_endpoint=args.sqs_endpoint,
             visibility_timeout_s=args.visibility_timeout,
             demo=not args.no_demo,
+            throttle=not args.no_throttle,
         )
     )
 
@@ -189,6 +190,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-demo",
         action="store_true",
         help="do not seed the demo establishment, its employees 1..50 and the device holding the API key",
+    )
+    local.add_argument(
+        "--no-throttle",
+        action="store_true",
+        help="do not apply the usage plan's rate, burst and daily quota (serverless.yml) at the gateway",
     )
     local.set_defaults(run=cmd_local)
 

@@ -158,7 +158,8 @@ def run(options: IngestBenchOptions) -> dict[str, Any]:
         return measure(LocalState.load(options.data_dir), options)
     with tempfile.TemporaryDirectory(prefix="ponto-bench-ingest-") as scratch:
         data_dir = Path(scratch) / "stack"
-        stack = LocalStack(ponto_command(), data_dir, new_api_key(), Path(scratch) / "stack.log")
+        # The gateway's own rate is measured, not the usage plan's throttle (500/s per key by default).
+        stack = LocalStack(ponto_command(), data_dir, new_api_key(), Path(scratch) / "stack.log", throttle=False)
         stack.start()
         try:
             return measure(LocalState.load(data_dir), options)

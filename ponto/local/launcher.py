@@ -42,12 +42,14 @@ class LocalStack:
         log_path: Path,
         database_url: str | None = None,
         port: int | None = None,
+        throttle: bool = True,
     ) -> None:
         self.ponto = ponto
         self.data_dir = data_dir
         self.api_key = api_key
         self.log_path = log_path
         self.database_url = database_url
+        self.throttle = throttle
         self.port = port or free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen[str] | None = None
@@ -67,6 +69,8 @@ class LocalStack:
         ]
         if self.database_url:
             command += ["--database-url", self.database_url]
+        if not self.throttle:
+            command.append("--no-throttle")
         return command
 
     def start(self, timeout: float = 120.0) -> str:

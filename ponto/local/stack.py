@@ -20,6 +20,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -54,6 +55,7 @@ class LocalOptions:
     sqs_endpoint: str | None = None
     visibility_timeout_s: int | None = None  # local override of serverless.yml's, for tests and demos
     demo: bool = True  # seed the demo establishment, its employees and a device holding the API key
+    throttle: bool = True  # the gateway applies serverless.yml's usage plan, as API Gateway does
 
 
 @dataclass
@@ -127,11 +129,19 @@ def _healthy(url: str) -> bool:
     return False
 
 
+def start_pgserver(pgdata: Path | str) -> Any:
+    """pgserver's server for `pgdata` (started, stopped by its cleanup()), without the warning its
+    dependency platformdirs prints on import where XDG_RUNTIME_DIR is unset (containers, CI, ssh)."""
+    with warnings.catch_warnings():
+        # Filtered, not worked around: platformdirs' fallback is a private 0700 folder, as good for pgserver's lock.
+        warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
+        import pgserver
+    return pgserver.get_server(pgdata, cleanup_mode="stop")  # type: ignore[attr-defined]
+
+
 @contextlib.contextmanager
 def embedded_postgres(data_dir: Path) -> Iterator[tuple[str, int | None]]:
-    import pgserver
-
-    server = pgserver.get_server(data_dir / "pg", cleanup_mode="stop")  # type: ignore[attr-defined]
+    server = start_pgserver(data_dir / "pg")
     try:
         yield server.get_uri(), server.get_pid()
     finally:
@@ -272,6 +282,7 @@ class Supervisor:
             str(self.data_dir),
             "--port",
             str(self.options.port),
+            *([] if self.options.throttle else ["--no-throttle"]),
         )
         wait_until(lambda: _healthy(state.gateway_url), 20, "gateway", gateway)
         self._child("runner", "ponto.local.runner", "--data-dir", str(self.data_dir))

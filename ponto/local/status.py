@@ -1,4 +1,9 @@
-"""Counts of a running pipeline: queue depth, in flight, DLQ, rows recorded, last lead time."""
+"""Counts of a running pipeline: queue depth, in flight, DLQ, rows recorded, last lead time.
+
+Each figure has one scope (SCOPES, also in `--json` under "scopes"): `received` counts this run (the
+local gateway's 202s since it started), `recorded` and `unsealed` count all time (rows in the
+database), the queue's depths are now, and the lead time is the last recorded punch's.
+"""
 
 from __future__ import annotations
 
@@ -14,28 +19,44 @@ from ponto.store import record
 
 _QUEUE_COUNTS = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
 
+# The scope of each figure, by its --json key: "this_run" (since the local gateway started),
+# "all_time" (everything in the database), "now" (the queues' current depths), "last" (the latest punch).
+SCOPES: dict[str, str] = {
+    "received": "this_run",
+    "recorded": "all_time",
+    "unsealed": "all_time",
+    "queue": "now",
+    "in_flight": "now",
+    "dlq": "now",
+    "last_lead_time_ms": "last",
+}
+
 
 @dataclass(frozen=True)
 class Status:
-    received: int | None  # accepted by the local gateway since it started (None: not local/unknown)
-    queue: int | None
-    in_flight: int | None
-    dlq: int | None
-    recorded: int | None
-    last_lead_time_ms: float | None
-    unsealed: int | None = None  # recorded punches with no NSR yet (unknown device or employee)
+    received: int | None  # this run: accepted by the local gateway since it started (None: not local/unknown)
+    queue: int | None  # now: messages waiting in the punches queue
+    in_flight: int | None  # now: received by the worker, not yet deleted
+    dlq: int | None  # now: messages in the dead-letter queue
+    recorded: int | None  # all time: rows in the punches table
+    last_lead_time_ms: float | None  # the last recorded punch's: recorded_at - received_at
+    unsealed: int | None = None  # all time: recorded punches with no NSR yet (unknown device or employee)
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "scopes": SCOPES}
 
     def line(self) -> str:
+        """The figures grouped by scope (SCOPES), e.g. `this run: received 3 | all time: recorded 54,
+        unsealed 0 | now: queued 0, in flight 0, DLQ 0 | last punch: lead time 412 ms`."""
+
         def show(value: int | float | None) -> str:
             return "?" if value is None else f"{value:,.0f}"
 
         return (
-            f"received {show(self.received)} | recorded {show(self.recorded)} | queued {show(self.queue)}"
-            f" | in flight {show(self.in_flight)} | DLQ {show(self.dlq)}"
-            f" | unsealed {show(self.unsealed)} | last lead time {show(self.last_lead_time_ms)} ms"
+            f"this run: received {show(self.received)}"
+            f" | all time: recorded {show(self.recorded)}, unsealed {show(self.unsealed)}"
+            f" | now: queued {show(self.queue)}, in flight {show(self.in_flight)}, DLQ {show(self.dlq)}"
+            f" | last punch: lead time {show(self.last_lead_time_ms)} ms"
         )
 
 

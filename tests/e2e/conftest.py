@@ -163,9 +163,9 @@ def socket_dir_of(database_url: str) -> str:
 @pytest.fixture
 def own_postgres(scratch: Path) -> Iterator[Any]:
     """A PostgreSQL the test can stop and start (the stack gets it with --database-url)."""
-    import pgserver
+    from ponto.local.stack import start_pgserver
 
-    server = pgserver.get_server(scratch / "pg", cleanup_mode="stop")  # type: ignore[attr-defined]
+    server = start_pgserver(scratch / "pg")
     yield server
     server.cleanup()
 

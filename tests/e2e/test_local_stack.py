@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import http.client
 import json
+from datetime import UTC
 from typing import Any
 
 import pytest
 
 from ponto.loadgen import post_punches
+from ponto.punch import content_id
 from tests.e2e.conftest import RunningStack, wait_for
 from tests.events import legacy_body, v1_body
 
@@ -35,23 +37,43 @@ def test_valid_and_legacy_punches_are_recorded_exactly_once(local_stack: Running
     receipts = [post(local_stack, json.dumps(b).encode(), json_headers(local_stack)) for b in [*v1, *legacy]]
     resent = post(local_stack, json.dumps(v1[0]).encode(), json_headers(local_stack))  # a clock retrying
     assert [status for status, _ in receipts] == [202] * 5 and resent[0] == 202
+    legacy_resent = post(local_stack, json.dumps(legacy[1]).encode(), json_headers(local_stack))
+    assert legacy_resent[0] == 202
     request_ids = [receipt["request_id"] for _, receipt in receipts]
-    # The identities: v1 punches carry punch_id; legacy ones take the gateway's request id. (The
-    # resent copy may be drained before the original: either way one row, with either request id.)
-    identities = [b["punch_id"] for b in v1] + request_ids[3:]
-
+    # The identities: v1 punches carry punch_id; legacy ones take one derived from their content, so a
+    # resend is the same punch. (A resent copy may be drained before the original: one row either way.)
     wait_for(
-        lambda: local_stack.sql("SELECT count(*) FROM punches WHERE punch_id = ANY(%s)", identities)[0][0] == 5,
+        lambda: (
+            local_stack.sql("SELECT count(*) FROM punches WHERE employee_id LIKE 'e2e-%%' OR employee_id LIKE '900_'")[
+                0
+            ][0]
+            == 5
+            and local_stack.status().queue == 0
+            and local_stack.status().in_flight == 0
+        ),
         60,
         "the five punches",
     )
     rows = local_stack.sql(
-        "SELECT punch_id, employee_id, format FROM punches WHERE employee_id LIKE 'e2e-%%' OR employee_id LIKE '900_'"
+        "SELECT punch_id, employee_id, format, request_id FROM punches"
+        " WHERE employee_id LIKE 'e2e-%%' OR employee_id LIKE '900_'"
     )
-    assert sorted(rows) == sorted(
+    assert sorted(row[:3] for row in rows) == sorted(
         [(b["punch_id"], b["employee_id"], "v1") for b in v1]
-        + [(request_ids[3 + i], str(9000 + i), "legacy") for i in range(2)]
+        + [
+            (content_id("legacy", str(9000 + i), _utc(b["ponto"])), str(9000 + i), "legacy")
+            for i, b in enumerate(legacy)
+        ]
     )
+    assert {row[3] for row in rows if row[2] == "legacy"} <= {*request_ids[3:], legacy_resent[1]["request_id"]}
+
+
+def _utc(legacy_time: str) -> str:
+    """A legacy time (São Paulo, no offset) as the worker normalises it."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    return datetime.fromisoformat(legacy_time).replace(tzinfo=ZoneInfo("America/Sao_Paulo")).astimezone(UTC).isoformat()
 
 
 def test_malformed_and_unauthorised_requests_get_4xx_and_queue_nothing(local_stack: RunningStack) -> None:

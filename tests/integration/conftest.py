@@ -29,12 +29,12 @@ def database_url() -> Iterator[str]:
     if given:
         yield given
         return
-    import pgserver
+    from ponto.local.stack import start_pgserver
 
     # Outside pytest's base temp: a concurrent pytest run resets its permissions, and PostgreSQL runs
     # as another user (pgserver) when the tests run as root.
     data = Path(tempfile.mkdtemp(prefix="ponto-test-pg-"))
-    server = pgserver.get_server(data, cleanup_mode="stop")  # type: ignore[attr-defined]
+    server = start_pgserver(data)
     try:
         yield server.get_uri()
     finally:
