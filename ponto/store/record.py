@@ -86,9 +86,13 @@ def move_heads(cur: Cursor, heads: Sequence[Head]) -> None:
 
 
 _DEVICES = "SELECT api_key_id, establishment_id, kind FROM devices WHERE api_key_id = ANY(%s::text[])"
+# The distinct (establishment, employee) pairs of a batch, joined on the employees' key. (Two ANY lists,
+# establishments and employees, made PostgreSQL test every id against every row: 140 ms a batch with
+# 100 establishments, against 4 ms for the pairs.)
 _EMPLOYEES = (
-    "SELECT establishment_id, employee_id, cpf FROM employees"
-    " WHERE establishment_id = ANY(%s::integer[]) AND employee_id = ANY(%s::text[]) AND active"
+    "SELECT e.establishment_id, e.employee_id, e.cpf"
+    " FROM unnest(%s::integer[], %s::text[]) AS b (establishment_id, employee_id)"
+    " JOIN employees e USING (establishment_id, employee_id) WHERE e.active"
 )
 
 DeviceCache = dict[str, tuple[int, int]]  # api_key_id -> (establishment, collector)
@@ -104,14 +108,12 @@ def seal_punches(cur: Cursor, punches: Sequence[SealCandidate], devices: DeviceC
     known = _devices(cur, {p.api_key_id for p in punches if p.api_key_id is not None}, devices)
     if not known:
         return SealCount(0, len(punches))
-    establishments: set[int] = set()
-    employees: set[str] = set()
+    pairs: set[tuple[int, str]] = set()
     for p in punches:
         device = known.get(p.api_key_id)  # type: ignore[arg-type]
         if device is not None:
-            establishments.add(device[0])
-            employees.add(p.employee_id)
-    cur.execute(_EMPLOYEES, (sorted(establishments), text_array(employees)))
+            pairs.add((device[0], p.employee_id))
+    cur.execute(_EMPLOYEES, ([e for e, _ in pairs], text_array(employee for _, employee in pairs)))
     cpfs = {(establishment, employee): cpf for establishment, employee, cpf in cur.fetchall()}
     heads = lock_heads(cur, sorted({establishment for establishment, _ in cpfs}))
     now = clock()  # after the lock: the time these records are really appended
