@@ -493,7 +493,7 @@ class _MemoryCursor:
         self.connection = conn
         self._layout = layout
         self._cpfs = cpfs
-        self._heads = {eid: (eid, 0, None, None, registry.zones[eid]) for eid in layout.establishments}
+        self._heads = {eid: (eid, 0, None, None, registry.zones[eid], 0) for eid in layout.establishments}
         self._rows: list[tuple[Any, ...]] = []
 
     def mogrify(self, query: Any, args: Any = None) -> bytes:

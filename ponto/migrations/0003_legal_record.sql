@@ -20,11 +20,14 @@ CREATE TABLE establishments (
 -- first) and the recording time of its last record. Whoever appends a record locks this row
 -- (SELECT ... FOR UPDATE) in the same transaction, so NSRs are gap-free and strictly increasing, and
 -- recording times never go backwards in NSR order (a period of the AFD is a contiguous NSR range).
+-- registry_nsr is the NSR of its last registry record (type 2 or 5): every change of its employees
+-- moves it, so a worker that has seen it unchanged may keep the employees it looked up.
 CREATE TABLE record_heads (
     establishment_id integer     PRIMARY KEY REFERENCES establishments,
     last_nsr         bigint      NOT NULL DEFAULT 0 CHECK (last_nsr BETWEEN 0 AND 999999999),
     last_hash        text        CHECK (last_hash ~ '^[0-9a-f]{64}$'),
-    last_recorded_at timestamptz
+    last_recorded_at timestamptz,
+    registry_nsr     bigint      NOT NULL DEFAULT 0
 );
 
 -- Employees: what clocks send (employee_id, unique per establishment) and who that is (CPF, name).

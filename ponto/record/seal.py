@@ -25,6 +25,7 @@ class Head:
     last_hash: str | None
     last_recorded_at: datetime | None
     zone: ZoneInfo
+    registry_nsr: int = 0  # the NSR of its last registry record (type 2 or 5)
 
 
 class Sealable(NamedTuple):
@@ -70,6 +71,7 @@ class Chain:
         self._nsr = head.last_nsr
         self._hash = head.last_hash
         self._last_recorded_at = head.last_recorded_at
+        self._registry_nsr = head.registry_nsr
         self._recorded_at = recording_time(head, now)
         self._recorded_dh = afd.dh(self._recorded_at, head.zone)
         # A burst shares its minutes: one DH text per minute of punch time (the DH has no seconds).
@@ -94,11 +96,16 @@ class Chain:
         )
 
     @property
+    def sealed(self) -> int:
+        """How many punches this chain has sealed."""
+        return self._nsr - self._first_nsr
+
+    @property
     def head(self) -> Head:
         """The head after what was sealed so far."""
         moved = self._nsr != self._first_nsr
         recorded_at = self._recorded_at if moved else self._last_recorded_at
-        return Head(self._establishment_id, self._nsr, self._hash, recorded_at, self._zone)
+        return Head(self._establishment_id, self._nsr, self._hash, recorded_at, self._zone, self._registry_nsr)
 
 
 def seal(head: Head, punches: Iterable[Sealable], now: datetime) -> tuple[list[SealedRecord], Head]:

@@ -16,7 +16,7 @@ import psycopg2.extras
 from ponto.config import DatabaseConfig, IamDatabase, SecretDatabase, UrlDatabase
 from ponto.errors import RowRejectedError, StoreError
 from ponto.punch import Punch
-from ponto.store.record import DeviceCache, SealCount, seal_punches
+from ponto.store.record import RegistryCache, SealCount, seal_punches
 
 Connection = psycopg2.extensions.connection
 Connect = Callable[[], Connection]
@@ -105,7 +105,7 @@ class PunchStore:
         self._connect = connect
         self._conn: Connection | None = None
         self._seal = seal
-        self._devices: DeviceCache = {}  # devices looked up by this connection's batches
+        self._registry = RegistryCache()  # what this connection's batches looked up of the registry
 
     def record(self, punches: Iterable[Punch]) -> WriteResult:
         """Write the punches in one statement; return the ids that were new.
@@ -133,7 +133,7 @@ class PunchStore:
             raise StoreError("could not record the batch") from exc
 
     def close(self) -> None:
-        self._devices.clear()
+        self._registry.clear()
         if self._conn is not None:
             try:
                 self._conn.close()
@@ -163,7 +163,7 @@ class PunchStore:
                     new = _first_copies(punches.seen, {row[0] for row in returned})
                 # The seal goes in the same transaction as the punches: a punch is recorded and sealed
                 # together, or neither (a worker killed here leaves no NSR taken).
-                counts = seal_punches(cur, new, self._devices) if self._seal else SealCount(0, len(new))
+                counts = seal_punches(cur, new, self._registry) if self._seal else SealCount(0, len(new))
                 cur.execute("COMMIT")
         except psycopg2.Error:
             if conn.closed:

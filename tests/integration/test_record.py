@@ -517,3 +517,22 @@ def test_verify_reads_a_punch_late_in_its_minute_as_that_minute(
     # 08:00:59.7 is written 08:00 in the AFD; its punch row must read back as 08:00 too, not 08:01
     worker(sqs_event([record(KEY, employee_id="e1", punched_at="2026-11-24T08:00:59.700-03:00")]), LambdaContext())
     assert main(["verify", "--database-url", registered]) == 0
+
+
+def test_a_warm_worker_sees_employees_come_and_go(registered: str, db: Any, worker: Callable[..., Any]) -> None:
+    # Given a warm worker that has sealed e1's punch and found no "late" at the establishment
+    worker(sqs_event([record(KEY, employee_id="e1"), record(KEY, employee_id="late")]), LambdaContext())
+    assert len(seals(db, CNPJ)) == 1
+    # When e1 leaves and "late" is registered (its pending punch is sealed by the registration)
+    assert (
+        cli(registered, "employee", "remove", "--employer", CNPJ, "--id", "e1", "--responsible-cpf", RESPONSIBLE) == 0
+    )
+    assert cli(registered, "employee", "add", "--employer", CNPJ, "--id", "late", "--cpf", documents.make_cpf(400),
+               "--name", "Tardia", "--responsible-cpf", RESPONSIBLE) == 0  # fmt: skip
+    assert len(seals(db, CNPJ)) == 2
+    # Then the same warm worker seals the newcomer's next punch and not the leaver's
+    e1_again, late_again = record(KEY, employee_id="e1"), record(KEY, employee_id="late")
+    worker(sqs_event([e1_again, late_again]), LambdaContext())
+    sealed_ids = {p for _, p, _ in seals(db, CNPJ)}
+    assert _punch_id(late_again) in sealed_ids and _punch_id(e1_again) not in sealed_ids
+    assert main(["verify", "--database-url", registered]) == 0
