@@ -69,9 +69,6 @@ CREATE TABLE afd_records (
     CHECK ((record_type = 7) = (punch_id IS NOT NULL))
 );
 
--- Unsealed punches are found by their employee (registering an employee seals their pending punches).
-CREATE INDEX punches_api_key_employee ON punches (api_key_id, employee_id);
-
 -- Legal records are never altered or deleted (art. 78-83): fixes are new records. The triggers refuse
 -- it for everyone, the tables' owner included.
 CREATE FUNCTION ponto_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -186,7 +186,9 @@ class _RecordStream:
             at = self._times.get(recorded_at)
             if at is None:
                 at = self._times[recorded_at] = recorded_at.isoformat()
-            parts.append(f"{establishment_id}\t{nsr}\t7\t{at}\t{_text(punch_id)}\t{_text(line)}\n")
+            # A type-7 line is digits, DH texts and hex: nothing COPY escapes. A punch id may come from
+            # outside (an old row's request id), so it is escaped when needed.
+            parts.append(f"{establishment_id}\t{nsr}\t7\t{at}\t{_text(punch_id)}\t{line}\n")
             if len(parts) == 64:
                 break
         return "".join(parts).encode()
