@@ -31,6 +31,7 @@ class SecretDatabase:
     port: int
     dbname: str
     sslmode: str
+    sslrootcert: str | None = None  # CA bundle that verify-ca / verify-full check the server against
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,7 @@ class IamDatabase:
     dbname: str
     sslmode: str
     region: str | None
+    sslrootcert: str | None = None  # CA bundle that verify-ca / verify-full check the server against
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ def database_from_env(env: Mapping[str, str]) -> DatabaseConfig:
             dbname=env["PONTO_DB_NAME"],
             sslmode=sslmode,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION"),
+            sslrootcert=env.get("PONTO_DB_SSLROOTCERT") or None,
         )
     secret_arn = env.get("PONTO_DB_SECRET_ARN")
     if secret_arn:
@@ -118,6 +121,7 @@ def database_from_env(env: Mapping[str, str]) -> DatabaseConfig:
             port=_port(env.get("PONTO_DB_PORT") or "5432"),
             dbname=env["PONTO_DB_NAME"],
             sslmode=env.get("PONTO_DB_SSLMODE") or "require",
+            sslrootcert=env.get("PONTO_DB_SSLROOTCERT") or None,
         )
     try:
         return rds_config_database(importlib.import_module("rds_config"))

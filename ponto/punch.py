@@ -62,8 +62,8 @@ class Punch(NamedTuple):
 
     punch_id: str
     employee_id: str
-    punched_at: datetime  # aware: in the client's offset, or UTC
-    punched_at_text: str  # the same instant as PostgreSQL reads it
+    punched_at: datetime | None  # aware: in the client's offset, or UTC; None: the text names no time
+    punched_at_text: str | None  # the same instant as PostgreSQL reads it (None with punched_at)
     kind: str | None
     device_id: str | None
     location: Mapping[str, float] | None
@@ -75,6 +75,10 @@ class Punch(NamedTuple):
     received_at_ms: int | None  # epoch milliseconds, when the gateway received the request
     raw: str
     offline: bool  # the clock took it without a connection (v1 `offline`; AFD type 7's flag)
+    # Why punched_at is None: the time passed the schema's pattern but names no instant (29 February of
+    # a year that is not a leap year, which no pattern of the contract excludes). Such a punch is
+    # recorded all the same, its body kept, and never sealed (the AFD needs a real time).
+    punched_at_problem: str | None = None
 
 
 def parse_punch(message: QueuedMessage, local_tz: tzinfo) -> Punch:
@@ -94,39 +98,58 @@ def _punch(body_text: str, message_id: str, attributes: Sequence[str | None], lo
     load_contract().validate_punch(body)
     # A punch's identity: the client's punch_id, else one derived from its content (content_id), so a
     # clock's resend of the same body is a duplicate (a request id is new on every resend).
+    # A time the pattern passed that names no instant is recorded without one, with the reason.
+    punched_at: datetime | None
+    text: str | None
+    problem: str | None = None
     if "usuarioId" in body:
-        punched_at = _timestamp(body["ponto"], local_tz)  # the schema's pattern has checked its layout
+        sent: str = body["ponto"]  # the schema's pattern has checked its layout
+        try:
+            moment = _timestamp(sent, local_tz)
+        except InvalidPunchError as exc:
+            punched_at, text, problem = None, None, exc.reason
+        else:
+            punched_at, text = moment, moment.isoformat()
         return _new_punch(Punch, (
-            content_id("legacy", str(body["usuarioId"]), punched_at.isoformat()),
+            content_id("legacy", str(body["usuarioId"]), sent if text is None else text),
             str(body["usuarioId"]),
-            punched_at, punched_at.isoformat(),
+            punched_at, text,
             None, None, None, "legacy",
-            request_id, message_id, source_ip, api_key_id, _epoch_ms(received_at), body_text, False,
+            request_id, message_id, source_ip, api_key_id, _epoch_ms(received_at), body_text, False, problem,
         ))  # fmt: skip
     punch_id = body.get("punch_id")
-    text = body["punched_at"]  # the pattern has checked its layout, offset included
+    sent = text = body["punched_at"]  # the pattern has checked its layout, offset and year range included
     # The usual text (no leap second, at most 6 fraction digits, a year that no offset can push out of
     # datetime's range) says exactly the instant datetime holds: PostgreSQL reads it as sent.
-    if text[17:19] != "60" and len(text) - (1 if text[-1] == "Z" else 6) <= 26 and "0001" < text[:4] < "9999":
+    if sent[17:19] != "60" and len(sent) - (1 if sent[-1] == "Z" else 6) <= 26 and "0001" < sent[:4] < "9999":
         try:
-            punched_at = _fromisoformat(text)
-        except ValueError:
-            raise InvalidPunchError(f"{text!r} is not a valid date-time") from None
+            punched_at = _fromisoformat(sent)
+        except ValueError as exc:
+            punched_at, text, problem = None, None, _no_time(sent, exc)
     else:
-        punched_at = _timestamp(text, local_tz)
-        text = punched_at.isoformat()
+        try:
+            moment = _timestamp(sent, local_tz)
+        except InvalidPunchError as exc:
+            punched_at, text, problem = None, None, exc.reason
+        else:
+            punched_at, text = moment, moment.isoformat()
     return _new_punch(Punch, (
         # The schema's pattern admits only the 8-4-4-4-12 form: lower case is the one spelling.
         punch_id.lower() if punch_id else content_id(
-            "v1", body["employee_id"], punched_at.astimezone(UTC).isoformat(), body.get("device_id") or "",
-            api_key_id or "",
+            "v1", body["employee_id"], sent if punched_at is None else punched_at.astimezone(UTC).isoformat(),
+            body.get("device_id") or "", api_key_id or "",
         ),
         body["employee_id"],
         punched_at, text,
         body.get("kind"), body.get("device_id"), body.get("location"), "v1",
         request_id, message_id, source_ip, api_key_id, _epoch_ms(received_at), body_text,
-        body.get("offline") is True,
+        body.get("offline") is True, problem,
     ))  # fmt: skip
+
+
+def _no_time(text: str, exc: ValueError) -> str:
+    """The reason a text that has a date-time's layout names no instant (datetime's own words)."""
+    return f"{text!r} is not a valid date-time ({exc})"
 
 
 # Content-derived identities are version-5 UUIDs in Ponto's own namespace: the same content always
@@ -158,8 +181,8 @@ def _timestamp(text: str, local_tz: tzinfo) -> datetime:
         # fromisoformat reads every form the pattern admits (Z, offsets, up to 9 fraction digits,
         # truncated to microseconds) except a leap second, read as the instant after :59.
         moment = datetime.fromisoformat(text[:17] + "59" + text[19:] if leap else text)
-    except ValueError:
-        raise InvalidPunchError(f"{text!r} is not a valid date-time") from None
+    except ValueError as exc:
+        raise InvalidPunchError(_no_time(text, exc)) from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=local_tz)
     try:

@@ -113,8 +113,10 @@ def _account(outcome: BatchOutcome, punches: Sequence[Punch], result: WriteResul
     outcome.unsealed += result.unsealed
     if not fresh:
         return
-    oldest_punch = min(p.punched_at for p in fresh)
-    outcome.max_punch_age_ms = _ms(result.written_at, oldest_punch)
+    # A punch recorded without a time (punched_at_problem) has no age.
+    oldest_punch = min((p.punched_at for p in fresh if p.punched_at is not None), default=None)
+    if oldest_punch is not None:
+        outcome.max_punch_age_ms = _ms(result.written_at, oldest_punch)
     received = [p.received_at_ms for p in fresh if p.received_at_ms is not None]
     if received:
         outcome.max_lead_time_ms = result.written_at.timestamp() * 1000 - min(received)

@@ -100,6 +100,7 @@ def seed_row(record: Mapping[str, Any]) -> tuple[Any, ...]:
         attributes.get("apiKeyId"),
         datetime.fromtimestamp(int(attributes["receivedAt"]) / 1000, tz=UTC),
         record["body"],
+        None,  # punched_at_problem: the synthetic punches' times are all real
     )
 
 

@@ -23,9 +23,10 @@ Connect = Callable[[], Connection]
 
 # The columns the worker writes. kind, device_id and location are derived from raw by PostgreSQL
 # (generated columns, migration 0002): body fields, stored exactly as the clock sent them.
+# punched_at_problem (migration 0004): why punched_at is null, for a time that names no instant.
 COLUMNS = (
     "punch_id", "employee_id", "punched_at", "format", "request_id", "message_id", "source_ip",
-    "api_key_id", "received_at", "raw",
+    "api_key_id", "received_at", "raw", "punched_at_problem",
 )  # fmt: skip
 _COLUMN_LIST = ", ".join(COLUMNS)
 
@@ -80,7 +81,7 @@ def _open(database: DatabaseConfig, options: dict[str, Any]) -> Connection:
 
         conn = psycopg2.connect(
             host=database.host, port=database.port, dbname=database.dbname, user=database.user,
-            password=iam_auth_token(database), sslmode=database.sslmode, **options,
+            password=iam_auth_token(database), sslmode=database.sslmode, sslrootcert=database.sslrootcert, **options,
         )  # fmt: skip
     elif isinstance(database, SecretDatabase):
         from ponto.aws_secrets import database_credentials
@@ -88,7 +89,7 @@ def _open(database: DatabaseConfig, options: dict[str, Any]) -> Connection:
         user, password = database_credentials(database.secret_arn)
         conn = psycopg2.connect(
             host=database.host, port=database.port, dbname=database.dbname, user=user,
-            password=password, sslmode=database.sslmode, **options,
+            password=password, sslmode=database.sslmode, sslrootcert=database.sslrootcert, **options,
         )  # fmt: skip
     else:
         conn = psycopg2.connect(
@@ -279,15 +280,17 @@ def _copy_line(p: Punch) -> str:
     # patterns (message attributes, the body as sent): escaped when they hold one of COPY's special
     # characters (rarely: a body with a backslash or a line break). The others are pattern-checked.
     (punch_id, employee_id, _, punched_at_text, _, _, _, format_, request_id, message_id, source_ip, api_key_id,
-     received_at_ms, raw, _) = p  # fmt: skip
+     received_at_ms, raw, _, problem) = p  # fmt: skip
     outside = f"{punch_id}{request_id}{message_id}{source_ip}{api_key_id}{raw}"
     if "\\" in outside or "\t" in outside or "\n" in outside or "\r" in outside:
         punch_id, request_id, message_id = _text(punch_id), _text(request_id), _text(message_id)
         source_ip, api_key_id, raw = _text(source_ip), _text(api_key_id), _text(raw)
     return (
-        f"{punch_id}\t{employee_id}\t{punched_at_text}\t{format_}\t{_NULL if request_id is None else request_id}\t"
+        f"{punch_id}\t{employee_id}\t{_NULL if punched_at_text is None else punched_at_text}\t{format_}\t"
+        f"{_NULL if request_id is None else request_id}\t"
         f"{message_id}\t{_NULL if source_ip is None else source_ip}\t{_NULL if api_key_id is None else api_key_id}\t"
-        f"{_NULL if received_at_ms is None else _epoch_ms_text(received_at_ms)}\t{raw}\n"
+        f"{_NULL if received_at_ms is None else _epoch_ms_text(received_at_ms)}\t{raw}\t"
+        f"{_NULL if problem is None else _text(problem)}\n"
     )
 
 
@@ -303,4 +306,5 @@ def _row(p: Punch) -> tuple[str | None, ...]:
         p.api_key_id,
         None if p.received_at_ms is None else _epoch_ms_text(p.received_at_ms),
         p.raw,
+        p.punched_at_problem,
     )

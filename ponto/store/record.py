@@ -39,7 +39,7 @@ class SealCandidate(Protocol):
     @property
     def employee_id(self) -> str: ...
     @property
-    def punched_at(self) -> datetime: ...
+    def punched_at(self) -> datetime | None: ...  # None: recorded without a time, never sealed
     @property
     def offline(self) -> bool: ...
 
@@ -146,7 +146,7 @@ def seal_punches(cur: Cursor, punches: Sequence[SealCandidate], cache: RegistryC
         nonlocal sealed
         for p in punches:
             device = known.get(p.api_key_id)  # type: ignore[arg-type]
-            if device is None:
+            if device is None or p.punched_at is None:  # no time (punched_at_problem): the AFD cannot state it
                 continue
             establishment_id, collector = device
             cpf = employees[establishment_id].get(p.employee_id)
@@ -242,6 +242,7 @@ JOIN devices d ON d.api_key_id = p.api_key_id
 JOIN employees e ON e.establishment_id = d.establishment_id AND e.employee_id = p.employee_id AND e.active
 WHERE d.establishment_id = %s AND (%s::text[] IS NULL OR p.employee_id = ANY(%s::text[]))
   AND NOT EXISTS (SELECT 1 FROM afd_records r WHERE r.punch_id = p.punch_id)
+  AND p.punched_at IS NOT NULL -- recorded without a time (punched_at_problem): never sealed
 ORDER BY p.recorded_at, p.received_at, p.punch_id
 LIMIT %s
 """

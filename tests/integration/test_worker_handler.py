@@ -93,7 +93,8 @@ def test_body_fields_are_stored_as_the_clock_sent_them(worker: Handler, db: Any)
     [
         "2026-11-22T08:00:03.123456-03:00",  # written as sent
         "2026-11-22T11:00:03Z",
-        "0002-01-01T00:00:00+14:00",
+        "1960-01-01T00:00:00+14:00",  # the contract's first and last years, at its extreme offsets
+        "9998-12-31T23:59:60-12:00",
         "2026-11-22T11:00:03.1234567Z",  # written as datetime read it (PostgreSQL would round)
         "2026-12-31T23:59:60-03:00",
     ],

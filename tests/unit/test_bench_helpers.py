@@ -23,7 +23,8 @@ def test_synthetic_records_are_valid_distinct_v1_punches_with_gateway_attributes
     assert len({p.punch_id for p in punches}) == 300
     assert {p.format for p in punches} == {"v1"}
     assert all(p.request_id and p.source_ip and p.api_key_id and p.received_at_ms for p in punches)
-    assert all(p.punched_at.timestamp() * 1000 <= p.received_at_ms for p in punches if p.received_at_ms)
+    assert all(p.punched_at and p.punched_at.timestamp() * 1000 <= p.received_at_ms
+               for p in punches if p.received_at_ms)  # fmt: skip
     for record in records[:20]:
         load_contract().validate_punch(json.loads(record["body"]))
 

@@ -6,6 +6,7 @@ import types
 import pytest
 
 from ponto.config import (
+    IamDatabase,
     RdsConfigDatabase,
     SecretDatabase,
     Settings,
@@ -61,3 +62,29 @@ def test_bad_port_is_an_error() -> None:
     env = {"PONTO_DB_SECRET_ARN": "a", "PONTO_DB_HOST": "h", "PONTO_DB_NAME": "d", "PONTO_DB_PORT": "x"}
     with pytest.raises(ConfigError, match="port"):
         database_from_env(env)
+
+
+def test_the_rds_ca_bundle_reaches_libpq(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PONTO_DB_SSLROOTCERT: the CA bundle that sslmode=verify-full checks the cluster's certificate against."""
+    import psycopg2
+
+    import ponto.aws_secrets
+    import ponto.store
+
+    base = {"PONTO_DB_HOST": "h", "PONTO_DB_NAME": "ponto", "PONTO_DB_SSLMODE": "verify-full"}
+    bundle = "/var/task/rds-ca/global-bundle.pem"
+    iam = database_from_env({**base, "PONTO_DB_IAM_USER": "ponto_worker", "PONTO_DB_SSLROOTCERT": bundle})
+    secret = database_from_env({**base, "PONTO_DB_SECRET_ARN": "arn:secret", "PONTO_DB_SSLROOTCERT": bundle})
+    assert isinstance(iam, IamDatabase) and isinstance(secret, SecretDatabase)
+    assert (iam.sslrootcert, iam.sslmode) == (bundle, "verify-full")
+    assert (secret.sslrootcert, secret.sslmode) == (bundle, "verify-full")
+    unset = database_from_env({**base, "PONTO_DB_IAM_USER": "u", "PONTO_DB_SSLROOTCERT": ""})
+    assert isinstance(unset, IamDatabase) and unset.sslrootcert is None  # empty (the stack's default): none
+
+    seen: list[dict[str, object]] = []
+    monkeypatch.setattr(psycopg2, "connect", lambda *a, **kw: seen.append(kw))
+    monkeypatch.setattr(ponto.aws_secrets, "iam_auth_token", lambda database: "token")
+    monkeypatch.setattr(ponto.aws_secrets, "database_credentials", lambda arn: ("admin", "pw"))
+    ponto.store._open(iam, {})
+    ponto.store._open(secret, {})
+    assert [(kw["sslmode"], kw["sslrootcert"]) for kw in seen] == [("verify-full", bundle)] * 2

@@ -51,26 +51,68 @@ def test_impossible_timestamps_are_invalid(text: str) -> None:
         ("2026-11-22T08:00:03-03:00", datetime(2026, 11, 22, 11, 0, 3, tzinfo=UTC), True),
         ("2026-11-22T11:00:03Z", datetime(2026, 11, 22, 11, 0, 3, tzinfo=UTC), True),
         ("2026-11-22T16:30:03.123456+05:30", datetime(2026, 11, 22, 11, 0, 3, 123456, tzinfo=UTC), True),
-        ("0002-01-01T00:00:00+14:00", datetime(1, 12, 31, 10, 0, 0, tzinfo=UTC), True),
+        ("1960-01-01T00:00:00+14:00", datetime(1959, 12, 31, 10, 0, 0, tzinfo=UTC), True),
+        ("9998-12-31T23:59:59-12:00", datetime(9999, 1, 1, 11, 59, 59, tzinfo=UTC), True),
         # What PostgreSQL would read otherwise than datetime does: the UTC instant, written out.
         ("2026-11-22T11:00:03.1234567Z", datetime(2026, 11, 22, 11, 0, 3, 123456, tzinfo=UTC), False),
         ("2026-11-22T08:00:03.9999999-03:00", datetime(2026, 11, 22, 11, 0, 3, 999999, tzinfo=UTC), False),
         ("2026-12-31T23:59:60-03:00", datetime(2027, 1, 1, 3, 0, 0, tzinfo=UTC), False),
-        ("0001-01-01T10:00:00+09:00", datetime(1, 1, 1, 1, 0, 0, tzinfo=UTC), False),
-        ("9999-12-31T10:00:00-09:00", datetime(9999, 12, 31, 19, 0, 0, tzinfo=UTC), False),
+        ("9998-12-31T23:59:60-12:00", datetime(9999, 1, 1, 12, 0, 0, tzinfo=UTC), False),
     ],
 )
 def test_the_punched_at_text_written_is_the_instant_parsed(text: str, instant: datetime, as_sent: bool) -> None:
     punch = parse(sqs_record(v1_body(punched_at=text)))
-    assert punch.punched_at == instant
-    assert datetime.fromisoformat(punch.punched_at_text) == instant
+    assert punch.punched_at == instant and punch.punched_at_problem is None
+    assert punch.punched_at_text is not None and datetime.fromisoformat(punch.punched_at_text) == instant
     assert (punch.punched_at_text == text) is as_sent
 
 
-@pytest.mark.parametrize("text", ["2026-02-30T08:00:00Z", "0001-01-01T00:00:00+14:00", "9999-12-31T23:00:00-01:00"])
-def test_a_v1_punch_at_an_impossible_time_is_invalid(text: str) -> None:
-    with pytest.raises(InvalidPunchError, match=r"date-time|out of range"):
+# Times that could never be recorded are refused by the contract's pattern (the gateway answers 400).
+@pytest.mark.parametrize(
+    "text",
+    ["2026-02-30T08:00:00Z", "2026-04-31T08:00:00Z", "0000-01-01T00:00:00Z", "0001-01-01T00:00:00+14:00",
+     "9999-12-31T23:00:00-01:00", "2026-11-22T08:00:00+16:00", "2026-11-22T08:00:00-15:59"],
+)  # fmt: skip
+def test_a_v1_punch_at_an_impossible_time_is_refused_by_the_pattern(text: str) -> None:
+    with pytest.raises(InvalidPunchError, match="must match pattern"):
         parse(sqs_record(v1_body(punched_at=text)))
+
+
+# 29 February of a common year passes every pattern of the contract: recorded without a time, with
+# the reason, whichever way the worker reads it (the usual text; a leap second, 7 fraction digits).
+@pytest.mark.parametrize(
+    "text",
+    ["2027-02-29T08:00:00-03:00", "2100-02-29T08:00:00Z", "2027-02-29T23:59:60Z", "2027-02-29T08:00:00.1234567Z"],
+)
+def test_a_v1_punch_on_29_february_of_a_common_year_is_kept_with_the_reason(text: str) -> None:
+    body = v1_body(punched_at=text)
+    punch = parse(sqs_record(body))
+    assert (punch.punched_at, punch.punched_at_text) == (None, None)
+    assert punch.punched_at_problem is not None
+    assert punch.punched_at_problem.startswith(f"{text!r} is not a valid date-time")
+    assert "day is out of range for month" in punch.punched_at_problem
+    assert json.loads(punch.raw) == body  # what the clock sent, kept
+    assert punch.punch_id == body["punch_id"]
+
+
+def test_a_punch_on_29_february_without_a_punch_id_has_its_identity_from_the_text_sent() -> None:
+    body = v1_body(punch_id=None, punched_at="2027-02-29T08:00:00-03:00")
+    first, resent = parse(sqs_record(body, request_id="a")), parse(sqs_record(body, request_id="b"))
+    assert first.punch_id == resent.punch_id and uuid.UUID(first.punch_id).version == 5
+    assert parse(sqs_record(dict(body, punched_at="2027-02-29T08:00:01-03:00"))).punch_id != first.punch_id
+
+
+def test_a_legacy_punch_on_29_february_of_a_common_year_is_kept_with_the_reason() -> None:
+    punch = parse(sqs_record(legacy_body(7, "2027-02-29 08:00:00")))
+    assert (punch.punched_at, punch.punched_at_text, punch.format) == (None, None, "legacy")
+    assert punch.punched_at_problem == "'2027-02-29 08:00:00' is not a valid date-time (day is out of range for month)"
+    assert parse(sqs_record(legacy_body(7, "2027-02-29 08:00:00"))).punch_id == punch.punch_id
+
+
+@pytest.mark.parametrize("text", ["2028-02-29T08:00:00Z", "2000-02-29T08:00:00Z", "2400-02-29T08:00:00Z"])
+def test_29_february_of_a_leap_year_is_a_time(text: str) -> None:
+    punch = parse(sqs_record(v1_body(punched_at=text)))
+    assert punch.punched_at == datetime.fromisoformat(text) and punch.punched_at_problem is None
 
 
 def test_a_v1_punch_keeps_its_fields_its_raw_body_and_the_gateway_attributes() -> None:
@@ -150,7 +192,7 @@ def test_a_punch_has_every_field_of_its_type(body: dict[str, Any]) -> None:
         ('{"employee_id": "e", "punched_at": NaN}', "not valid JSON"),
         ("[" * 100_000, "not valid JSON"),
         (json.dumps({"employee_id": "e"}), "punched_at"),
-        (json.dumps(v1_body(punched_at="2026-02-30T08:00:00Z")), "not a valid date-time"),
+        (json.dumps(v1_body(punched_at="2026-02-30T08:00:00Z")), "must match pattern"),
     ],
 )
 def test_records_that_can_never_be_punches_are_invalid(body: str, reason: str) -> None:
