@@ -242,6 +242,7 @@ EXPECTED_ENV = {
     "PONTO_DB_PORT": getatt("DbCluster", "Endpoint.Port"),
     "PONTO_DB_NAME": "ponto",
     "PONTO_DB_SSLMODE": "require",  # IAM database authentication needs TLS
+    "PONTO_DB_SSLROOTCERT": "",  # no RDS CA bundle packaged yet (param dbSslRootCert)
     "PONTO_TIMEZONE": "America/Sao_Paulo",
     "POWERTOOLS_SERVICE_NAME": "ponto",
     "POWERTOOLS_METRICS_NAMESPACE": "Ponto",
@@ -378,7 +379,7 @@ def assert_logs_only_to(granted: dict[str, list[Any]], log_group: str, packaged:
 
 def test_the_framework_creates_no_shared_role(packaged: Packaged) -> None:
     roles = packaged.of_type("AWS::IAM::Role")
-    assert sorted(roles) == ["ApiGatewaySqsRole", "MigrateRole", "WorkerRole"]
+    assert sorted(roles) == ["ApiGatewayCloudWatchRole", "ApiGatewaySqsRole", "BackupRole", "MigrateRole", "WorkerRole"]
     assert not refers_to(packaged.template, "IamRoleLambdaExecution")
     assert packaged.of_type("AWS::IAM::Policy") == {}
     assert packaged.of_type("AWS::IAM::ManagedPolicy") == {}
@@ -453,6 +454,10 @@ def test_gateway_role_may_only_send_to_the_queue(packaged: Packaged) -> None:
     props = packaged.resources["ApiGatewaySqsRole"]["Properties"]
     (trust,) = statements(props["AssumeRolePolicyDocument"])
     assert trust["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    # Confused-deputy guard: API Gateway acting for an API of this account and region only.
+    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": ref("AWS::AccountId")}
+    source = trust["Condition"]["ArnLike"]["aws:SourceArn"]
+    assert source == {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:*"}
     granted = [s for p in props["Policies"] for s in statements(p["PolicyDocument"])]
     assert granted == [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": getatt("PunchesQueue", "Arn")}]
     assert "ManagedPolicyArns" not in props
@@ -711,3 +716,206 @@ def test_outputs(packaged: Packaged) -> None:
     assert outputs["DlqUrl"]["Value"] == ref("PunchesDlq")
     assert outputs["DbSecretArn"]["Value"] == getatt("DbCluster", "MasterUserSecret.SecretArn")
     assert outputs["DbClusterEndpoint"]["Value"] == getatt("DbCluster", "Endpoint.Address")
+
+
+# ---------------------------------------------------------------- hardening (issue 11)
+
+
+@pytest.mark.parametrize("queue", ["PunchesQueue", "PunchesDlq"])
+def test_queues_outlive_the_stack(packaged: Packaged, queue: str) -> None:
+    resource = packaged.resources[queue]
+    assert resource["DeletionPolicy"] == "Retain"
+    assert resource["UpdateReplacePolicy"] == "Retain"
+
+
+def test_queues_refuse_requests_without_tls(packaged: Packaged) -> None:
+    _, policy = packaged.one("AWS::SQS::QueuePolicy")
+    props = policy["Properties"]
+    assert props["Queues"] == [ref("PunchesQueue"), ref("PunchesDlq")]
+    (deny,) = statements(props["PolicyDocument"])
+    assert deny["Effect"] == "Deny"
+    assert deny["Principal"] == "*"
+    assert deny["Action"] == "sqs:*"
+    assert deny["Resource"] == [getatt("PunchesQueue", "Arn"), getatt("PunchesDlq", "Arn")]
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_api_logs_every_request_and_refuses_old_tls(packaged: Packaged) -> None:
+    api = packaged.resources["PunchApi"]["Properties"]
+    assert api["SecurityPolicy"] == "SecurityPolicy_TLS13_1_2_2021_06"  # TLS 1.2 and 1.3 only
+    assert api["EndpointAccessMode"] == "STRICT"  # required with an enhanced policy
+    stage = packaged.resources["PunchApiStage"]
+    settings = stage["Properties"]["AccessLogSetting"]
+    assert settings["DestinationArn"] == getatt("ApiAccessLogGroup", "Arn")
+    line = json.loads(settings["Format"].replace("\n", ""))
+    for field in ("requestId", "ip", "apiKeyId", "status", "tls", "integrationStatus", "validationError"):
+        assert field in line, field
+    (method,) = stage["Properties"]["MethodSettings"]
+    assert method["LoggingLevel"] == "ERROR"
+    assert method["DataTraceEnabled"] is False  # never log the punches themselves
+    log_group = packaged.resources["ApiAccessLogGroup"]["Properties"]
+    assert log_group["RetentionInDays"] >= 30
+    # API Gateway writes logs with the account's CloudWatch role; the stage waits for that setting.
+    account = packaged.resources["ApiGatewayAccount"]
+    assert account["Type"] == "AWS::ApiGateway::Account"
+    assert account["Properties"]["CloudWatchRoleArn"] == getatt("ApiGatewayCloudWatchRole", "Arn")
+    assert "ApiGatewayAccount" in as_list(stage["DependsOn"])
+    role = packaged.resources["ApiGatewayCloudWatchRole"]
+    assert role["DeletionPolicy"] == "Retain"  # another stage in the account may rely on it
+    (trust,) = statements(role["Properties"]["AssumeRolePolicyDocument"])
+    assert trust["Principal"] == {"Service": "apigateway.amazonaws.com"}
+    (managed,) = role["Properties"]["ManagedPolicyArns"]
+    assert managed["Fn::Sub"].endswith("policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs")
+    assert "Policies" not in role["Properties"]
+
+
+def test_waf_is_optional_with_a_rate_rule_and_the_common_rules(packaged: Packaged, sls_config: dict[str, Any]) -> None:
+    assert sls_config["params"]["default"]["wafEnabled"] == "false"  # off unless a stage opts in
+    parameter = packaged.template["Parameters"]["WafEnabled"]
+    assert parameter["Default"] == "false"
+    assert packaged.template["Conditions"]["HasWaf"] == {"Fn::Equals": [ref("WafEnabled"), "true"]}
+    acl = packaged.resources["ApiWebAcl"]
+    assert acl["Condition"] == "HasWaf"
+    props = acl["Properties"]
+    assert props["Scope"] == "REGIONAL"
+    assert props["DefaultAction"] == {"Allow": {}}
+    rules = {rule["Name"]: rule for rule in props["Rules"]}
+    rate = rules["rate-per-ip"]["Statement"]["RateBasedStatement"]
+    assert rate["AggregateKeyType"] == "IP"
+    assert rate["Limit"] == sls_config["params"]["default"]["wafRateLimitPerIp"]
+    assert rules["rate-per-ip"]["Action"] == {"Block": {}}
+    managed = {r["Statement"]["ManagedRuleGroupStatement"]["Name"] for r in rules.values() if "OverrideAction" in r}
+    assert "AWSManagedRulesCommonRuleSet" in managed
+    association = packaged.resources["ApiWebAclAssociation"]
+    assert association["Condition"] == "HasWaf"
+    assert association["Properties"]["WebACLArn"] == getatt("ApiWebAcl", "Arn")
+    arn = association["Properties"]["ResourceArn"]["Fn::Sub"]
+    assert arn.endswith("/restapis/${PunchApi}/stages/${PunchApiStage}")
+
+
+def test_functions_reach_only_the_database_and_the_secrets_endpoint(packaged: Packaged) -> None:
+    group = packaged.resources["LambdaSecurityGroup"]["Properties"]
+    (placeholder,) = group["SecurityGroupEgress"]  # replaces the default allow-all rule
+    assert placeholder["CidrIp"] == "127.0.0.1/32"
+    assert placeholder["IpProtocol"] == "icmp"
+    egress = {
+        (rule["Properties"]["FromPort"], rule["Properties"]["ToPort"]): rule["Properties"]["DestinationSecurityGroupId"]
+        for rule in packaged.of_type("AWS::EC2::SecurityGroupEgress").values()
+        if rule["Properties"]["GroupId"] == getatt("LambdaSecurityGroup", "GroupId")
+    }
+    assert egress == {
+        (5432, 5432): getatt("DbSecurityGroup", "GroupId"),
+        (443, 443): getatt("EndpointSecurityGroup", "GroupId"),
+    }
+
+
+def test_database_requires_tls_and_a_customer_managed_key(packaged: Packaged, sls_config: dict[str, Any]) -> None:
+    cluster = packaged.resources["DbCluster"]["Properties"]
+    assert cluster["DBClusterParameterGroupName"] == ref("DbClusterParameterGroup")
+    group = packaged.resources["DbClusterParameterGroup"]["Properties"]
+    assert group["Parameters"]["rds.force_ssl"] == "1"
+    major = str(sls_config["params"]["default"]["dbEngineVersion"]).split(".")[0]
+    assert group["Family"] == f"aurora-postgresql{major}"
+    assert cluster["KmsKeyId"] == getatt("DbKey", "Arn")
+    key = packaged.resources["DbKey"]
+    assert key["Type"] == "AWS::KMS::Key"
+    assert key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain"  # snapshots and backups outlive the stack
+    for statement in statements(key["Properties"]["KeyPolicy"]):
+        assert statement["Principal"] != "*"
+        assert statement["Principal"] != {"AWS": "*"}
+    instance = packaged.resources["DbInstance"]["Properties"]
+    assert instance["PerformanceInsightsKMSKeyId"] == getatt("DbKey", "Arn")
+    assert cluster["EnableCloudwatchLogsExports"] == ["postgresql"]
+
+
+def test_clients_can_verify_the_database_certificate(packaged: Packaged, sls_config: dict[str, Any]) -> None:
+    defaults = sls_config["params"]["default"]
+    assert defaults["dbSslMode"] in ("require", "verify-ca", "verify-full")
+    assert defaults["dbSslRootCert"] == ""  # blocked on packaging the RDS CA bundle (docs/stack.md)
+    for function in ("WorkerLambdaFunction", "MigrateLambdaFunction"):
+        env = packaged.resources[function]["Properties"]["Environment"]["Variables"]
+        assert env["PONTO_DB_SSLMODE"] == defaults["dbSslMode"]
+        assert env["PONTO_DB_SSLROOTCERT"] == defaults["dbSslRootCert"]
+
+
+def test_production_keeps_capacity(sls_config: dict[str, Any], packaged: Packaged) -> None:
+    prod = sls_config["params"]["prod"]
+    assert float(prod["minAcu"]) >= 0.5, "prod must not auto-pause"
+    assert sls_config["params"]["default"]["minAcu"] == 0  # other stages opt in to auto-pause
+    assert prod["deletionProtection"] is True
+
+
+def test_backups_keep_the_legal_record_five_years(packaged: Packaged, sls_config: dict[str, Any]) -> None:
+    assert sls_config["params"]["default"]["backupRetentionDays"] == 1825  # 5 years
+    (rule,) = packaged.resources["BackupPlan"]["Properties"]["BackupPlan"]["BackupPlanRule"]
+    assert rule["Lifecycle"]["DeleteAfterDays"] == 1825
+    assert rule["TargetBackupVault"] == ref("BackupVault")
+    assert rule["ScheduleExpression"].startswith("cron(")
+    vault = packaged.resources["BackupVault"]
+    assert vault["DeletionPolicy"] == "Retain"
+    assert vault["Properties"]["EncryptionKeyArn"] == getatt("DbKey", "Arn")
+    lock = vault["Properties"]["LockConfiguration"]["Fn::If"]
+    assert lock == ["HasBackupVaultLock", {"MinRetentionDays": 1825}, ref("AWS::NoValue")]
+    assert packaged.template["Parameters"]["BackupVaultLock"]["Default"] == "false"
+    selection = packaged.resources["BackupSelection"]["Properties"]
+    assert selection["BackupPlanId"] == ref("BackupPlan")
+    (resource,) = selection["BackupSelection"]["Resources"]
+    assert resource["Fn::Sub"].endswith(":cluster:${DbCluster}")
+    role = packaged.resources[selection["BackupSelection"]["IamRoleArn"]["Fn::GetAtt"][0]]["Properties"]
+    (trust,) = statements(role["AssumeRolePolicyDocument"])
+    assert trust["Principal"] == {"Service": "backup.amazonaws.com"}
+
+
+def test_alarms_on_the_worker_the_api_and_the_database(packaged: Packaged, sls_config: dict[str, Any]) -> None:
+    topic_id, _ = packaged.one("AWS::SNS::Topic")
+    expected = {
+        "WorkerErrorsAlarm": ("AWS/Lambda", "Errors", [{"Name": "FunctionName", "Value": ref("WorkerLambdaFunction")}]),
+        "WorkerThrottlesAlarm": (
+            "AWS/Lambda", "Throttles", [{"Name": "FunctionName", "Value": ref("WorkerLambdaFunction")}],
+        ),
+        "Api5xxAlarm": (
+            "AWS/ApiGateway", "5XXError",
+            [{"Name": "ApiName", "Value": f"ponto-{STAGE}"}, {"Name": "Stage", "Value": STAGE}],
+        ),
+        "DbConnectionsAlarm": (
+            "AWS/RDS", "DatabaseConnections", [{"Name": "DBClusterIdentifier", "Value": ref("DbCluster")}],
+        ),
+        "DbCapacityAtMaxAlarm": (
+            "AWS/RDS", "ServerlessDatabaseCapacity", [{"Name": "DBClusterIdentifier", "Value": ref("DbCluster")}],
+        ),
+    }  # fmt: skip
+    for name, (namespace, metric, dimensions) in expected.items():
+        alarm = packaged.resources[name]["Properties"]
+        assert (alarm["Namespace"], alarm["MetricName"], alarm["Dimensions"]) == (namespace, metric, dimensions), name
+        assert alarm["AlarmActions"] == [ref(topic_id)], name
+        assert alarm["TreatMissingData"] == "notBreaching", name
+    assert packaged.resources["PunchApi"]["Properties"]["Name"] == f"ponto-{STAGE}"  # the ApiName dimension
+    capacity = packaged.resources["DbCapacityAtMaxAlarm"]["Properties"]
+    assert (
+        capacity["Threshold"]
+        == packaged.resources["DbCluster"]["Properties"]["ServerlessV2ScalingConfiguration"]["MaxCapacity"]
+    )
+    assert capacity["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+    connections = packaged.resources["DbConnectionsAlarm"]["Properties"]
+    assert connections["Threshold"] == sls_config["params"]["default"]["dbConnectionsThreshold"]
+
+
+def test_custom_domain_is_optional_and_tls_1_2(packaged: Packaged, sls_config: dict[str, Any]) -> None:
+    assert sls_config["params"]["default"]["apiDomainName"] == ""  # none unless a stage sets one
+    assert packaged.template["Parameters"]["ApiDomainName"]["Default"] == ""
+    assert packaged.template["Conditions"]["HasApiDomain"] == {"Fn::Not": [{"Fn::Equals": [ref("ApiDomainName"), ""]}]}
+    domain = packaged.resources["ApiDomain"]
+    assert domain["Condition"] == "HasApiDomain"
+    props = domain["Properties"]
+    assert props["SecurityPolicy"] == "TLS_1_2"
+    assert props["EndpointConfiguration"] == {"Types": ["REGIONAL"]}
+    assert props["RegionalCertificateArn"] == ref("ApiCertificateArn")
+    mapping = packaged.resources["ApiDomainMapping"]
+    assert mapping["Condition"] == "HasApiDomain"
+    assert mapping["Properties"] == {
+        "DomainName": ref("ApiDomain"),
+        "RestApiId": ref("PunchApi"),
+        "Stage": ref("PunchApiStage"),
+    }
+    assert packaged.template["Outputs"]["ApiDomainTarget"]["Condition"] == "HasApiDomain"
