@@ -17,8 +17,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from typing import NamedTuple
 
-from crc import Calculator, Crc16
-
 ENCODING = "iso-8859-1"
 EOL = "\r\n"
 LAYOUT_VERSION = "003"
@@ -176,11 +174,15 @@ _BIT_REVERSED = bytes(int(f"{value:08b}"[::-1], 2) for value in range(256))
 
 def crc16_kermit_reference(data: bytes) -> int:
     """CRC-16/KERMIT by the crc package (the reference the fast one is tested against)."""
+    from crc import Calculator, Crc16  # here: the worker never needs the package (a cold start pays ~5 ms)
+
     return Calculator(Crc16.KERMIT.value, optimized=True).checksum(data)
 
 
 def crc16_modbus(data: bytes) -> int:
     """CRC-16/MODBUS (what REP-C clocks in the field also write); check value of b"123456789": 0x4B37."""
+    from crc import Calculator, Crc16
+
     return Calculator(Crc16.MODBUS.value, optimized=True).checksum(data)
 
 
