@@ -237,7 +237,7 @@ class Supervisor:
             print(f"ponto local ready: {state.gateway_url}", flush=True)
             device = "the demo device's" if self.options.demo else "no device's yet: punches stay unsealed"
             print(f"  api key: {state.api_key} ({device})", flush=True)
-            print(f"  try: {_typed_ponto()} punch --employee 42 --data-dir {self.options.data_dir}", flush=True)
+            print(f"  try: {_typed_ponto()} punch --employee 42 --wait --data-dir {self.options.data_dir}", flush=True)
             self._watch(state)
         print("ponto local stopped", flush=True)
         return 0
