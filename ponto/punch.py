@@ -104,12 +104,7 @@ def _punch(body_text: str, message_id: str, attributes: Sequence[str | None], lo
     problem: str | None = None
     if "usuarioId" in body:
         sent: str = body["ponto"]  # the schema's pattern has checked its layout
-        try:
-            moment = _timestamp(sent, local_tz)
-        except InvalidPunchError as exc:
-            punched_at, text, problem = None, None, exc.reason
-        else:
-            punched_at, text = moment, moment.isoformat()
+        punched_at, text, problem = _time_or_problem(sent, local_tz)
         return _new_punch(Punch, (
             content_id("legacy", str(body["usuarioId"]), sent if text is None else text),
             str(body["usuarioId"]),
@@ -127,12 +122,7 @@ def _punch(body_text: str, message_id: str, attributes: Sequence[str | None], lo
         except ValueError as exc:
             punched_at, text, problem = None, None, _no_time(sent, exc)
     else:
-        try:
-            moment = _timestamp(sent, local_tz)
-        except InvalidPunchError as exc:
-            punched_at, text, problem = None, None, exc.reason
-        else:
-            punched_at, text = moment, moment.isoformat()
+        punched_at, text, problem = _time_or_problem(sent, local_tz)
     return _new_punch(Punch, (
         # The schema's pattern admits only the 8-4-4-4-12 form: lower case is the one spelling.
         punch_id.lower() if punch_id else content_id(
@@ -162,6 +152,15 @@ def content_id(*parts: str) -> str:
     usuarioId and time; v1: employee, time, device and the key that sent it). Punches recorded before
     this rule keep the identity they were recorded with (the gateway's request id)."""
     return str(uuid.uuid5(_CONTENT_NAMESPACE, "\x1f".join(parts)))
+
+
+def _time_or_problem(sent: str, local_tz: tzinfo) -> tuple[datetime | None, str | None, str | None]:
+    """(the instant, as PostgreSQL reads it, None) for a time that names one; else (None, None, why)."""
+    try:
+        moment = _timestamp(sent, local_tz)
+    except InvalidPunchError as exc:
+        return None, None, exc.reason
+    return moment, moment.isoformat(), None
 
 
 def parse_timestamp(text: str, local_tz: tzinfo) -> datetime:
