@@ -14,6 +14,9 @@ import psycopg2
 import psycopg2.extensions
 
 from ponto.errors import ConfigError, PontoError
+from ponto.record import registry as rules
+from ponto.record.registry import Establishment
+from ponto.store import registry
 
 DATA_DIR_HELP = "the local stack's data directory (default: .ponto)"
 
@@ -45,6 +48,13 @@ def connection(args: argparse.Namespace) -> Iterator[psycopg2.extensions.connect
         yield conn
     finally:
         conn.close()
+
+
+def establishment_of(conn: psycopg2.extensions.connection, employer: str) -> Establishment:
+    """The establishment an `--employer` CNPJ or CPF names (InvalidInputError when none)."""
+    document = rules.employer_document(employer)
+    with conn, conn.cursor() as cur:
+        return registry.find_establishment(cur, document)
 
 
 def local_state(args: argparse.Namespace) -> Any:

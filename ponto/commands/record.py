@@ -13,10 +13,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from ponto.commands.common import add_database_options, connection, emit, local_state
+from ponto.commands.common import add_database_options, connection, emit, establishment_of, local_state
 from ponto.errors import ConfigError, InvalidInputError
 from ponto.record import afd, afd_check, signing
-from ponto.record import registry as rules
 from ponto.record.export import RepIdentity, write_afd
 from ponto.record.registry import Establishment
 from ponto.record.verify import verify_chain
@@ -24,10 +23,11 @@ from ponto.store import record, registry
 
 
 def _establishments(conn: Any, employer: str | None) -> list[Establishment]:
+    """The establishment `--employer` names, or all of them."""
+    if employer is not None:
+        return [establishment_of(conn, employer)]
     with conn, conn.cursor() as cur:
-        if employer is None:
-            return registry.list_establishments(cur)
-        return [registry.find_establishment(cur, rules.employer_document(employer))]
+        return registry.list_establishments(cur)
 
 
 # --- seal -----------------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ponto.commands.common import add_database_options, connection, emit
+from ponto.commands.common import add_database_options, connection, emit, establishment_of
 from ponto.errors import InvalidInputError
 from ponto.record import registry as rules
 from ponto.record.registry import Device, Employee, Establishment
@@ -37,12 +37,6 @@ def _device_json(d: Device) -> dict[str, Any]:
     return {"device_id": d.device_id, "kind": d.kind, "name": d.name, "api_key_id": d.api_key_id}
 
 
-def _establishment_of(conn: Any, employer: str) -> Establishment:
-    document = rules.employer_document(employer)
-    with conn, conn.cursor() as cur:
-        return registry.find_establishment(cur, document)
-
-
 # --- employer -------------------------------------------------------------------------------------
 
 
@@ -60,12 +54,12 @@ def cmd_employer_add(args: argparse.Namespace) -> int:
 def cmd_employer_update(args: argparse.Namespace) -> int:
     responsible = rules.person_cpf(args.responsible_cpf, "--responsible-cpf")
     with connection(args) as conn:
-        current = _establishment_of(conn, args.employer)
+        current = establishment_of(conn, args.employer)
         changed = replace(
             current,
             name=current.name if args.name is None else rules.text("name", args.name, 150),
             workplace=current.workplace if args.workplace is None else rules.text("workplace", args.workplace, 100),
-            cno_caepf=current.cno_caepf if args.cno is None else _cno(args.cno),
+            cno_caepf=current.cno_caepf if args.cno is None else rules.cno_caepf(args.cno),
             timezone=current.timezone if args.timezone is None else rules.zone_name(args.timezone),
         )
         if changed == current:
@@ -73,15 +67,6 @@ def cmd_employer_update(args: argparse.Namespace) -> int:
         registry.update_establishment(conn, changed, responsible)
     emit(args, _establishment_json(changed), f"establishment {changed.document} changed (AFD record type 2)")
     return 0
-
-
-def _cno(value: str) -> str:
-    from ponto.record import documents
-
-    try:
-        return documents.cno(value)
-    except documents.InvalidDocumentError as exc:
-        raise InvalidInputError(str(exc)) from None
 
 
 def cmd_employer_list(args: argparse.Namespace) -> int:
@@ -99,7 +84,7 @@ def cmd_employee_add(args: argparse.Namespace) -> int:
     employee = rules.employee(args.id, args.cpf, args.name)
     responsible = rules.person_cpf(args.responsible_cpf, "--responsible-cpf")
     with connection(args) as conn:
-        establishment = _establishment_of(conn, args.employer)
+        establishment = establishment_of(conn, args.employer)
         sealed = registry.add_employees(conn, establishment, [employee], responsible)
     emit(
         args,
@@ -112,7 +97,7 @@ def cmd_employee_add(args: argparse.Namespace) -> int:
 def cmd_employee_update(args: argparse.Namespace) -> int:
     responsible = rules.person_cpf(args.responsible_cpf, "--responsible-cpf")
     with connection(args) as conn:
-        establishment = _establishment_of(conn, args.employer)
+        establishment = establishment_of(conn, args.employer)
         assert establishment.establishment_id is not None
         with conn, conn.cursor() as cur:
             current = registry.find_employee(cur, establishment.establishment_id, rules.employee_key(args.id))
@@ -132,7 +117,7 @@ def cmd_employee_remove(args: argparse.Namespace) -> int:
     responsible = rules.person_cpf(args.responsible_cpf, "--responsible-cpf")
     employee_id = rules.employee_key(args.id)
     with connection(args) as conn:
-        establishment = _establishment_of(conn, args.employer)
+        establishment = establishment_of(conn, args.employer)
         registry.remove_employee(conn, establishment, employee_id, responsible)
     emit(args, {"employee_id": employee_id, "active": False}, f"employee {employee_id} removed (AFD record type 5, E)")
     return 0
@@ -140,7 +125,7 @@ def cmd_employee_remove(args: argparse.Namespace) -> int:
 
 def cmd_employee_list(args: argparse.Namespace) -> int:
     with connection(args) as conn:
-        establishment = _establishment_of(conn, args.employer)
+        establishment = establishment_of(conn, args.employer)
         assert establishment.establishment_id is not None
         with conn, conn.cursor() as cur:
             found = registry.list_employees(cur, establishment.establishment_id, include_removed=args.all)
@@ -196,7 +181,7 @@ def cmd_employee_import(args: argparse.Namespace) -> int:
     lines = [line for line, _ in rows]
     employees = [employee for _, employee in rows]
     with connection(args) as conn:
-        establishment = _establishment_of(conn, args.employer)
+        establishment = establishment_of(conn, args.employer)
         assert establishment.establishment_id is not None
         with conn, conn.cursor() as cur:
             conflicts = registry.employee_conflicts(cur, establishment.establishment_id, employees)
@@ -218,7 +203,7 @@ def cmd_device_add(args: argparse.Namespace) -> int:
     kind = rules.device_kind(args.kind)
     name = rules.text("name", args.name or f"{kind} clock", 100)
     with connection(args) as conn:
-        establishment = _establishment_of(conn, args.employer)
+        establishment = establishment_of(conn, args.employer)
         usage_plan = args.usage_plan_id or os.environ.get("PONTO_USAGE_PLAN_ID")
         if usage_plan:
             from ponto.aws_api_keys import create_api_key
@@ -241,7 +226,7 @@ def cmd_device_add(args: argparse.Namespace) -> int:
 
 def cmd_device_list(args: argparse.Namespace) -> int:
     with connection(args) as conn:
-        establishment = _establishment_of(conn, args.employer)
+        establishment = establishment_of(conn, args.employer)
         assert establishment.establishment_id is not None
         with conn, conn.cursor() as cur:
             found = registry.list_devices(cur, establishment.establishment_id)

@@ -79,7 +79,7 @@ def write_afd(
         developer_document=rep.developer_document,
     )
     put(header + afd.EOL)
-    counts = {"2": 0, "3": 0, "4": 0, "5": 0, "6": 0, "7": 0}
+    counts = dict.fromkeys(afd.TRAILER_COUNTED, 0)
     chunk: list[str] = []
     for record_type, line in records:
         counts[str(record_type)] += 1

@@ -71,7 +71,7 @@ def establishment(
         document=document,
         name=text("name", name, 150),
         workplace=text("workplace", workplace, 100),
-        cno_caepf=None if cno is None else _document(documents.cno, cno),
+        cno_caepf=None if cno is None else cno_caepf(cno),
         timezone=zone_name(timezone or DEFAULT_TIMEZONE),
     )
 
@@ -84,6 +84,11 @@ def employer_document(value: str) -> str:
     if len(digits) == 11:
         return _document(documents.cpf, digits)
     raise InvalidInputError("--employer: an establishment's CNPJ (14 digits) or CPF (11 digits)")
+
+
+def cno_caepf(value: str) -> str:
+    """An establishment's CNO (12 digits) or CAEPF (14)."""
+    return _document(documents.cno, value)
 
 
 def employee(employee_id: str, cpf: str, name: str) -> Employee:

@@ -12,8 +12,6 @@ from datetime import date
 from ponto.record import afd
 from ponto.record.seal import Head
 
-_LENGTHS = {str(t): n for t, n in ((2, 331), (4, 73), (5, 118), (6, 36), (7, 137))}
-
 
 @dataclass
 class ChainReport:
@@ -47,10 +45,10 @@ def verify_chain(establishment_id: int, rows: Iterable[tuple[int, int, str, int 
             report.broken(expected_nsr, f"missing (the next record has NSR {nsr:09d})")
         expected_nsr = nsr + 1
         kind = str(record_type)
-        if len(line) != _LENGTHS.get(kind, -1) or line[9:10] != kind or line[:9] != f"{nsr:09d}":
+        if len(line) != afd.RECORD_LENGTHS.get(kind, -1) or line[9:10] != kind or line[:9] != f"{nsr:09d}":
             report.broken(nsr, "the line is not a well-formed record of its type and NSR")
             continue
-        if kind in ("2", "4", "5"):
+        if kind in afd.CRC_TYPES:
             body, crc = line[:-4], line[-4:]
             if f"{afd.crc16_kermit(body.encode(afd.ENCODING)):04X}" != crc:
                 report.broken(nsr, "CRC mismatch")

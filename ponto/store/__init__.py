@@ -16,6 +16,8 @@ import psycopg2.extras
 from ponto.config import DatabaseConfig, IamDatabase, SecretDatabase, UrlDatabase
 from ponto.errors import RowRejectedError, StoreError
 from ponto.punch import Punch
+from ponto.store.copy_text import NULL as _NULL
+from ponto.store.copy_text import escape as _text
 from ponto.store.record import RegistryCache, SealCount, seal_punches
 
 Connection = psycopg2.extensions.connection
@@ -240,18 +242,6 @@ class _CopyStream:
 
     def readline(self, size: int = -1, /) -> bytes:
         return self.read(size)
-
-
-_NULL = "\\N"
-
-
-def _text(value: str | None) -> str:
-    """A value in COPY's text format: backslash, tab, newline and carriage return escaped."""
-    if value is None:
-        return _NULL
-    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return value
 
 
 # Seconds since the epoch -> 'YYYY-MM-DDTHH:MM:SS' in UTC. A batch's requests arrived within a few

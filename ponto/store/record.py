@@ -20,6 +20,7 @@ import psycopg2.extras
 from ponto.record import afd
 from ponto.record import seal as sealing
 from ponto.record.seal import Head, SealedRecord
+from ponto.store.copy_text import escape
 
 Cursor = psycopg2.extensions.cursor
 Connection = psycopg2.extensions.connection
@@ -50,17 +51,17 @@ class SealCount:
     unsealed: int
 
 
-_LOCK_HEADS = """
+_HEADS = """
 SELECT h.establishment_id, h.last_nsr, h.last_hash, h.last_recorded_at, s.timezone, h.registry_nsr
 FROM record_heads h JOIN establishments s USING (establishment_id)
 WHERE h.establishment_id = ANY(%s)
 ORDER BY h.establishment_id
-FOR UPDATE OF h
 """
 
 _MOVE_HEADS = """
-UPDATE record_heads AS h SET last_nsr = v.nsr, last_hash = v.hash, last_recorded_at = v.recorded_at
-FROM (VALUES %s) AS v (establishment_id, nsr, hash, recorded_at)
+UPDATE record_heads AS h
+SET last_nsr = v.nsr, last_hash = v.hash, last_recorded_at = v.recorded_at, registry_nsr = v.registry_nsr
+FROM (VALUES %s) AS v (establishment_id, nsr, hash, recorded_at, registry_nsr)
 WHERE h.establishment_id = v.establishment_id
 """
 
@@ -71,7 +72,16 @@ def clock() -> datetime:
 
 
 def lock_heads(cur: Cursor, establishment_ids: Sequence[int]) -> dict[int, Head]:
-    cur.execute(_LOCK_HEADS, (sorted(establishment_ids),))
+    return _heads(cur, establishment_ids, " FOR UPDATE OF h")
+
+
+def head(cur: Cursor, establishment_id: int) -> Head:
+    """An establishment's head as it is now, unlocked (what `ponto verify` compares the record with)."""
+    return _heads(cur, [establishment_id], "")[establishment_id]
+
+
+def _heads(cur: Cursor, establishment_ids: Sequence[int], lock: str) -> dict[int, Head]:
+    cur.execute(_HEADS + lock, (sorted(establishment_ids),))
     return {row[0]: Head(row[0], row[1], row[2], row[3], ZoneInfo(row[4]), row[5]) for row in cur.fetchall()}
 
 
@@ -80,8 +90,8 @@ def move_heads(cur: Cursor, heads: Sequence[Head]) -> None:
         psycopg2.extras.execute_values(
             cur,
             _MOVE_HEADS,
-            [(h.establishment_id, h.last_nsr, h.last_hash, h.last_recorded_at) for h in heads],
-            template="(%s::integer, %s::bigint, %s::text, %s::timestamptz)",
+            [(h.establishment_id, h.last_nsr, h.last_hash, h.last_recorded_at, h.registry_nsr) for h in heads],
+            template="(%s::integer, %s::bigint, %s::text, %s::timestamptz, %s::bigint)",
         )
 
 
@@ -188,19 +198,13 @@ class _RecordStream:
                 at = self._times[recorded_at] = recorded_at.isoformat()
             # A type-7 line is digits, DH texts and hex: nothing COPY escapes. A punch id may come from
             # outside (an old row's request id), so it is escaped when needed.
-            parts.append(f"{establishment_id}\t{nsr}\t7\t{at}\t{_text(punch_id)}\t{line}\n")
+            parts.append(f"{establishment_id}\t{nsr}\t7\t{at}\t{escape(punch_id)}\t{line}\n")
             if len(parts) == 64:
                 break
         return "".join(parts).encode()
 
     def readline(self, size: int = -1, /) -> bytes:
         return self.read(size)
-
-
-def _text(value: str) -> str:
-    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
-        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
-    return value
 
 
 # --- the registry's records (types 2 and 5) ------------------------------------------------------
@@ -226,10 +230,9 @@ def append_records(cur: Cursor, establishment_id: int, record_type: int, builder
         rows,
         page_size=1000,
     )
-    move_heads(cur, [Head(establishment_id, nsr, head.last_hash, recorded_at, head.zone)])
     # Every record appended here is the registry's (the establishment's data, its employees): workers
     # that see registry_nsr move look their employees up again.
-    cur.execute("UPDATE record_heads SET registry_nsr = %s WHERE establishment_id = %s", (nsr, establishment_id))
+    move_heads(cur, [Head(establishment_id, nsr, head.last_hash, recorded_at, head.zone, registry_nsr=nsr)])
     return nsr
 
 
@@ -342,14 +345,3 @@ def chain_rows(conn: Connection, establishment_id: int, *, itersize: int = 20_00
             (establishment_id,),
         )
         yield from cur
-
-
-def head(cur: Cursor, establishment_id: int) -> Head:
-    cur.execute(
-        "SELECT h.establishment_id, h.last_nsr, h.last_hash, h.last_recorded_at, s.timezone"
-        " FROM record_heads h JOIN establishments s USING (establishment_id) WHERE h.establishment_id = %s",
-        (establishment_id,),
-    )
-    row = cur.fetchone()
-    assert row is not None
-    return Head(row[0], row[1], row[2], row[3], ZoneInfo(row[4]))
