@@ -228,10 +228,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_queue_target(redrive)
     redrive.set_defaults(run=cmd_redrive)
 
-    from ponto.commands import record, registry
+    from ponto.commands import receipt, record, registry
 
     registry.add_parsers(commands)
     record.add_parsers(commands)
+    receipt.add_parsers(commands)
 
     try:
         from ponto.bench.cli import add_bench_parser

@@ -31,22 +31,27 @@ class QueuedMessage(NamedTuple):
     received_at_ms: str | None = None
     source_ip: str | None = None
     api_key_id: str | None = None
+    signed_in: str | None = None  # personal mode: the employee id of the token (employeeId attribute)
 
     @classmethod
     def from_sqs_record(cls, record: Mapping[str, Any]) -> QueuedMessage:
         return cls(record["messageId"], record.get("body") or "", *_gateway_attributes(record))
 
 
-def _gateway_attributes(record: Mapping[str, Any]) -> tuple[str | None, str | None, str | None, str | None]:
-    """requestId, receivedAt, sourceIp and apiKeyId: the string values the gateway's mapping attached."""
+def _gateway_attributes(
+    record: Mapping[str, Any],
+) -> tuple[str | None, str | None, str | None, str | None, str | None]:
+    """requestId, receivedAt, sourceIp, apiKeyId and employeeId: the string values the gateway's mapping
+    attached (employeeId only on the personal route, from the signed-in employee's token)."""
     attributes = record.get("messageAttributes")
     if not attributes:
-        return None, None, None, None
+        return None, None, None, None, None
     return (
         _string_attribute(attributes.get("requestId")),
         _string_attribute(attributes.get("receivedAt")),
         _string_attribute(attributes.get("sourceIp")),
         _string_attribute(attributes.get("apiKeyId")),
+        _string_attribute(attributes.get("employeeId")),
     )
 
 
@@ -83,7 +88,7 @@ class Punch(NamedTuple):
 
 def parse_punch(message: QueuedMessage, local_tz: tzinfo) -> Punch:
     """Validate a queued body with the gateway's schema and normalise it; InvalidPunchError if not."""
-    attributes = (message.request_id, message.received_at_ms, message.source_ip, message.api_key_id)
+    attributes = (message.request_id, message.received_at_ms, message.source_ip, message.api_key_id, message.signed_in)
     return _punch(message.body, message.message_id, attributes, local_tz)
 
 
@@ -93,9 +98,12 @@ def parse_record(record: Mapping[str, Any], local_tz: tzinfo) -> Punch:
 
 
 def _punch(body_text: str, message_id: str, attributes: Sequence[str | None], local_tz: tzinfo) -> Punch:
-    request_id, received_at, source_ip, api_key_id = attributes
+    request_id, received_at, source_ip, api_key_id, signed_in = attributes
     body = _load_json(body_text)
     load_contract().validate_punch(body)
+    if signed_in is not None and body.get("employee_id") != signed_in:
+        # Personal mode: who punches is the token's employee, never the body's say.
+        raise InvalidPunchError("the body names another employee than the signed-in one")
     # A punch's identity: the client's punch_id, else one derived from its content (content_id), so a
     # clock's resend of the same body is a duplicate (a request id is new on every resend).
     # A time the pattern passed that names no instant is recorded without one, with the reason.

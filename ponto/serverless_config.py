@@ -121,3 +121,28 @@ class UsagePlanLimits:
         if limits.rate_per_s <= 0 or limits.burst < 1 or limits.quota_per_day < 1:
             raise ConfigError("serverless.yml: the usage-plan limits must be positive")
         return limits
+
+
+@dataclass(frozen=True)
+class ReadFunctionSettings:
+    """A function behind the API's read routes: its handler, timeout and reserved concurrency."""
+
+    handler: str
+    timeout_s: float
+    reserved_concurrency: int
+
+
+def read_function_settings(name: str, document: dict[str, Any] | None = None) -> ReadFunctionSettings:
+    document = document if document is not None else load()
+    try:
+        function = document["functions"][name]
+        settings = ReadFunctionSettings(
+            handler=str(resolve(document, function["handler"])),
+            timeout_s=float(resolve(document, function["timeout"])),
+            reserved_concurrency=int(resolve(document, function["reservedConcurrency"])),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ConfigError(f"serverless.yml: function {name!r} lacks a handler, timeout or reservedConcurrency") from exc
+    if settings.reserved_concurrency < 1:
+        raise ConfigError(f"serverless.yml: function {name!r} needs a reservedConcurrency of at least 1")
+    return settings

@@ -1,4 +1,4 @@
-"""`ponto bench worker|coldstart|ingest|afd`: the argument parsing and the printing."""
+"""`ponto bench worker|coldstart|ingest|receipts|afd`: the argument parsing and the printing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ponto.bench import afd, coldstart, ingest, worker
+from ponto.bench import afd, coldstart, ingest, receipts, worker
 
 
 def add_bench_parser(subparsers: Any) -> None:
@@ -67,6 +67,17 @@ def add_bench_parser(subparsers: Any) -> None:
     ingest_bench.add_argument("--json", action="store_true", help="print the figures as JSON")
     ingest_bench.set_defaults(run=run_ingest)
 
+    reads = benches.add_parser(
+        "receipts",
+        help="a burst of receipt reads against the local stack: answers, latency and peak DB connections vs the cap",
+    )
+    reads.add_argument("--readers", type=_positive, default=receipts.DEFAULT_READERS, help="clocks polling at once")
+    reads.add_argument("--reads", type=_positive, default=receipts.DEFAULT_READS, help="reads per clock")
+    reads.add_argument("--punches", type=_positive, default=receipts.DEFAULT_PUNCHES, help="sealed punches to read")
+    reads.add_argument("--data-dir", type=Path, help="a running local stack (default: start one)")
+    reads.add_argument("--json", action="store_true", help="print the figures as JSON")
+    reads.set_defaults(run=run_receipts)
+
     afd_bench = benches.add_parser(
         "afd",
         help="records/s and peak RSS of the AFD export, `ponto verify` and `ponto afd verify` over N sealed punches",
@@ -98,6 +109,13 @@ def run_ingest(args: argparse.Namespace) -> int:
         requests=args.requests, concurrency=args.concurrency, rounds=args.rounds, data_dir=args.data_dir
     )
     return _print(ingest.run(options), as_json=args.json)
+
+
+def run_receipts(args: argparse.Namespace) -> int:
+    options = receipts.ReceiptsBenchOptions(
+        readers=args.readers, reads=args.reads, punches=args.punches, data_dir=args.data_dir
+    )
+    return _print(receipts.run(options), as_json=args.json)
 
 
 def run_afd(args: argparse.Namespace) -> int:

@@ -306,6 +306,9 @@ def add_parsers(commands: Any) -> None:
     _responsible(imports)
     add_database_options(imports)
     imports.set_defaults(run=cmd_employee_import)
+    from ponto.commands.identity import add_employee_actions
+
+    add_employee_actions(actions)
 
     device = commands.add_parser("device", help="clocks of an establishment and their API keys")
     actions = device.add_subparsers(dest="action", required=True)

@@ -71,6 +71,42 @@ class SqsSender:
         return str(response["MessageId"])
 
 
+class TokenVerifier(Protocol):
+    def claims(self, authorization: str | None) -> dict[str, Any] | None:
+        """The token's claims if API Gateway's Cognito authorizer would accept it; else None (401)."""
+        ...
+
+
+@dataclass(frozen=True)
+class WriteRoute:
+    """A POST of the contract with an SQS integration: who may call it, its template, its responses."""
+
+    path: str
+    api_key: bool  # security: api_key (and the usage plan)
+    authorizer: bool  # security: the Cognito authorizer
+    request_template: str
+    responses: Mapping[str, tuple[int, str]]
+
+
+def write_routes(contract: Contract) -> dict[str, WriteRoute]:
+    schemes = contract.document.get("components", {}).get("securitySchemes", {})
+    routes = {}
+    for path, operations in contract.document["paths"].items():
+        operation = operations.get("post")
+        if not operation:
+            continue
+        integration = operation["x-amazon-apigateway-integration"]
+        security = {name for requirement in operation.get("security", []) for name in requirement}
+        routes[path] = WriteRoute(
+            path,
+            api_key="api_key" in security,
+            authorizer=any("x-amazon-apigateway-authorizer" in schemes.get(name, {}) for name in security),
+            request_template=integration["requestTemplates"][JSON_MEDIA_TYPE],
+            responses=_integration_responses(integration["responses"]),
+        )
+    return routes
+
+
 @dataclass(frozen=True)
 class Outgoing:
     """A request the gateway admitted: the SQS message its mapping template produced."""
@@ -78,6 +114,7 @@ class Outgoing:
     body: str
     attributes: Mapping[str, Mapping[str, str]]
     context: dict[str, Any]
+    route: WriteRoute | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +122,9 @@ class Response:
     status: int
     body: str
     request_id: str
+    content_type: str = JSON_MEDIA_TYPE
+    raw: bytes | None = None  # a binary body (a PDF, a static file): sent instead of `body`
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -177,15 +217,23 @@ class UsagePlan:
 
 
 class Gateway:
-    def __init__(self, contract: Contract, keys: str | KeyLookup, *, usage_plan: UsagePlan | None = None) -> None:
-        """`usage_plan` None: no throttle and no quota (what a plan without limits does)."""
+    def __init__(
+        self,
+        contract: Contract,
+        keys: str | KeyLookup,
+        *,
+        usage_plan: UsagePlan | None = None,
+        tokens: TokenVerifier | None = None,
+    ) -> None:
+        """`usage_plan` None: no throttle and no quota (what a plan without limits does); `tokens` None:
+        no user pool, so every route behind the Cognito authorizer answers 401."""
         self.contract = contract
         self.keys: KeyLookup = SingleKey(keys) if isinstance(keys, str) else keys
         self.usage_plan = usage_plan
+        self.tokens = tokens
         self.counters = Counters()
-        integration = contract.integration
-        self._request_template: str = integration["requestTemplates"][JSON_MEDIA_TYPE]
-        self._responses = _integration_responses(integration["responses"])
+        self.routes = write_routes(contract)
+        self._responses = self.routes[PUNCHES_PATH].responses
 
     def handle(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes, source_ip: str, sender: MessageSender
@@ -214,9 +262,11 @@ class Gateway:
         context = outgoing.context
         if isinstance(sent, QueueUnavailable):
             logger.warning("the queue refused a punch (HTTP %s, %s)", sent.status, sent.code or "no error code")
-            response = self._integration_response(context, sent.status, _query_error(sent.code, context["requestId"]))
+            answer = _query_error(sent.code, context["requestId"])
+            response = self._integration_response(context, sent.status, answer, outgoing.route)
         else:
-            response = self._integration_response(context, 200, _send_message_response(sent, context["requestId"]))
+            answer = _send_message_response(sent, context["requestId"])
+            response = self._integration_response(context, 200, answer, outgoing.route)
         self.counters.count(response.status)
         return response
 
@@ -226,18 +276,35 @@ class Gateway:
         self.counters.count(response.status)
         return response
 
+    def new_context(self, source_ip: str, headers: Mapping[str, str]) -> dict[str, Any]:
+        """$context for a request: a new request id, the time, the source IP and the API key's id."""
+        return _new_context(source_ip, self.keys.key_id(headers.get("x-api-key")))
+
+    def gateway_response(self, kind: str, context: dict[str, Any], message: str) -> Response:
+        """The contract's gateway response of this type (API Gateway's answer without the integration)."""
+        response = self._gateway_response(kind, context, message)
+        self.counters.count(response.status)
+        return response
+
     def _admit(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes, context: dict[str, Any]
     ) -> Response | Outgoing:
-        if urllib.parse.urlsplit(path).path.rstrip("/") != PUNCHES_PATH or method != "POST":
+        route = self.routes.get(urllib.parse.urlsplit(path).path.rstrip("/")) if method == "POST" else None
+        if route is None:
             return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", context, "Missing Authentication Token")
-        key_id = context["identity"]["apiKeyId"]
-        if key_id is None:
-            return self._gateway_response("INVALID_API_KEY", context, "Forbidden")
-        refusal = self.usage_plan.refusal(key_id) if self.usage_plan is not None else None
-        if refusal is not None:
-            message = "Too Many Requests" if refusal == THROTTLED else "Limit Exceeded"
-            return self._gateway_response(refusal, context, message)
+        if route.api_key:
+            key_id = context["identity"]["apiKeyId"]
+            if key_id is None:
+                return self._gateway_response("INVALID_API_KEY", context, "Forbidden")
+            refusal = self.usage_plan.refusal(key_id) if self.usage_plan is not None else None
+            if refusal is not None:
+                message = "Too Many Requests" if refusal == THROTTLED else "Limit Exceeded"
+                return self._gateway_response(refusal, context, message)
+        if route.authorizer:
+            claims = self.tokens.claims(headers.get("authorization")) if self.tokens is not None else None
+            if claims is None:
+                return self._gateway_response("UNAUTHORIZED", context, "Unauthorized")
+            context["authorizer"] = {"claims": claims}
         if _media_type(headers.get("content-type")) != JSON_MEDIA_TYPE:
             return self._gateway_response("UNSUPPORTED_MEDIA_TYPE", context, "Unsupported Media Type")
         text = body.decode("utf-8", errors="replace")
@@ -253,26 +320,31 @@ class Gateway:
             self.contract.validate_punch(document)
         except InvalidPunchError as exc:
             return self._bad_body(context, exc.reason)
-        form = urllib.parse.parse_qs(render(self._request_template, input_body=text, context=context))
-        outgoing = Outgoing(_form_value(form, "MessageBody"), _message_attributes(form), context)
+        form = urllib.parse.parse_qs(render(route.request_template, input_body=text, context=context))
+        outgoing = Outgoing(_form_value(form, "MessageBody"), _message_attributes(form), context, route)
         if message_size(outgoing.body, outgoing.attributes) > MAX_MESSAGE_BYTES:
             # SQS would refuse it (400 InvalidParameterValue): answer what the contract maps that to,
             # without the round trip, whatever limit the queue behind this gateway keeps.
-            return self._integration_response(context, 400, _query_error("InvalidParameterValue", context["requestId"]))
+            return self._integration_response(
+                context, 400, _query_error("InvalidParameterValue", context["requestId"]), route
+            )
         return outgoing
 
-    def _integration_response(self, context: dict[str, Any], integration_status: int, body: str) -> Response:
-        code, template = self._select_response(integration_status)
+    def _integration_response(
+        self, context: dict[str, Any], integration_status: int, body: str, route: WriteRoute | None = None
+    ) -> Response:
+        code, template = self._select_response(integration_status, route)
         context["responseOverride"] = {}
         rendered = render(template, input_body=body, context=context)
         status = int(context["responseOverride"].get("status", code))  # $context.responseOverride.status
         return Response(status, rendered, context["requestId"])
 
-    def _select_response(self, integration_status: int) -> tuple[int, str]:
-        for pattern, (code, template) in self._responses.items():
+    def _select_response(self, integration_status: int, route: WriteRoute | None) -> tuple[int, str]:
+        responses = route.responses if route is not None else self._responses
+        for pattern, (code, template) in responses.items():
             if pattern != "default" and _matches(pattern, str(integration_status)):
                 return code, template
-        return self._responses["default"]
+        return responses["default"]
 
     def _bad_body(self, context: dict[str, Any], reason: str) -> Response:
         # $context.error.validationErrorString is embedded in a JSON string by the template, so it
@@ -287,11 +359,14 @@ class Gateway:
         context["error"].setdefault("message", message)
         status = int(spec.get("statusCode", _DEFAULT_STATUS.get(kind, 400)))
         template = spec["responseTemplates"][JSON_MEDIA_TYPE]
-        return Response(status, render(template, input_body="", context=context), context["requestId"])
+        body = render(template, input_body="", context=context)
+        return Response(status, body, context["requestId"], headers=_static_headers(spec))
 
 
 _DEFAULT_STATUS = {
     "MISSING_AUTHENTICATION_TOKEN": 403,
+    "UNAUTHORIZED": 401,
+    "INTEGRATION_FAILURE": 504,
     "INVALID_API_KEY": 403,
     "UNSUPPORTED_MEDIA_TYPE": 415,
     "REQUEST_TOO_LARGE": 413,
@@ -314,6 +389,16 @@ def _reject_constant(name: str) -> Any:
 
 # Python's json reads NaN, Infinity and -Infinity; RFC 8259 (and API Gateway's strict parser) does not.
 _STRICT_JSON = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def _static_headers(spec: Mapping[str, Any]) -> tuple[tuple[str, str], ...]:
+    """A gateway response's headers with static values ('...' quoted, as API Gateway writes them)."""
+    prefix = "gatewayresponse.header."
+    return tuple(
+        (name.removeprefix(prefix), value.strip("'"))
+        for name, value in (spec.get("responseParameters") or {}).items()
+        if name.startswith(prefix) and value.startswith("'")
+    )
 
 
 def _new_context(source_ip: str, api_key_id: str | None) -> dict[str, Any]:

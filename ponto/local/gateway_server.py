@@ -11,31 +11,44 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import email.utils
 import hashlib
 import json
 import logging
+import mimetypes
+import os
 import signal
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Protocol
 
-from ponto.contract import JSON_MEDIA_TYPE, load_contract
-from ponto.local.gateway import Gateway, QueueUnavailable, Response, SqsSender, UsagePlan
+from ponto.contract import load_contract
+from ponto.local import reads
+from ponto.local.gateway import (
+    THROTTLED,
+    Gateway,
+    QueueUnavailable,
+    Response,
+    SqsSender,
+    TokenVerifier,
+    UsagePlan,
+)
 from ponto.local.keys import KeyStore
 from ponto.local.sqs import sqs_client
-from ponto.local.state import LocalState
-from ponto.serverless_config import UsagePlanLimits
+from ponto.local.state import CLOCK_DIR, LocalState
+from ponto.serverless_config import UsagePlanLimits, load, read_function_settings
 
 logger = logging.getLogger("ponto.gateway")
 
 MAX_BODY_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 MAX_HEADER_BYTES = 16 * 1024
 IDLE_TIMEOUT_S = 60
-_REASONS = {200: "OK", 202: "Accepted", 400: "Bad Request", 403: "Forbidden", 404: "Not Found",
-            411: "Length Required", 413: "Payload Too Large", 415: "Unsupported Media Type",
-            429: "Too Many Requests", 431: "Request Header Fields Too Large", 500: "Internal Server Error",
-            503: "Service Unavailable"}  # fmt: skip
+_REASONS = {200: "OK", 202: "Accepted", 304: "Not Modified", 400: "Bad Request", 401: "Unauthorized",
+            403: "Forbidden", 404: "Not Found", 411: "Length Required", 413: "Payload Too Large",
+            415: "Unsupported Media Type", 429: "Too Many Requests", 431: "Request Header Fields Too Large",
+            500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+            504: "Gateway Timeout"}  # fmt: skip
 
 
 class AsyncSender(Protocol):
@@ -140,9 +153,19 @@ def _error_shape(answer: bytes) -> str | None:
 
 
 class GatewayServer:
-    def __init__(self, gateway: Gateway, sender: AsyncSender) -> None:
+    def __init__(
+        self,
+        gateway: Gateway,
+        sender: AsyncSender,
+        *,
+        functions: Mapping[str, reads.FunctionPool] | None = None,
+        clock_dir: Path | None = None,
+    ) -> None:
         self.gateway = gateway
         self.sender = sender
+        self.functions = dict(functions or {})
+        self.clock_dir = clock_dir
+        self.routes = reads.read_routes(gateway.contract)
 
     async def serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
@@ -209,6 +232,14 @@ class GatewayServer:
                 health = {"status": "ok", "accepted": counters.accepted, "rejected": counters.rejected,
                           "unavailable": counters.unavailable}  # fmt: skip
                 return Response(200, json.dumps(health), "")
+            path, _, query = target.partition("?")
+            if method in ("GET", "HEAD"):
+                found = reads.match(self.routes, path)
+                if found is not None:
+                    return await self._read(*found, path, query, headers, source_ip)
+                static = self._static(path, headers)
+                if static is not None:
+                    return static
             admitted = self.gateway.admit(method, target, headers, body, source_ip)
             if isinstance(admitted, Response):
                 return admitted
@@ -222,14 +253,86 @@ class GatewayServer:
             logger.exception("gateway failure")
             return _plain(500, "Internal server error")
 
+    async def _read(
+        self,
+        route: reads.ReadRoute,
+        parameters: dict[str, str],
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        source_ip: str,
+    ) -> Response:
+        """A read route: the API key or the Cognito authorizer, then the function through its proxy integration."""
+        gateway = self.gateway
+        context = gateway.new_context(source_ip, headers)
+        claims = None
+        if route.api_key:
+            key_id = context["identity"]["apiKeyId"]
+            if key_id is None:
+                return gateway.gateway_response("INVALID_API_KEY", context, "Forbidden")
+            refusal = gateway.usage_plan.refusal(key_id) if gateway.usage_plan is not None else None
+            if refusal is not None:
+                message = "Too Many Requests" if refusal == THROTTLED else "Limit Exceeded"
+                return gateway.gateway_response(refusal, context, message)
+        if route.authorizer is not None:
+            claims = gateway.tokens.claims(headers.get("authorization")) if gateway.tokens is not None else None
+            if claims is None:
+                return gateway.gateway_response("UNAUTHORIZED", context, "Unauthorized")
+        pool = self.functions.get(route.function)
+        if pool is None:
+            return gateway.gateway_response("INTEGRATION_FAILURE", context, "Internal server error")
+        query_values = {
+            name: values[-1] for name, values in urllib.parse.parse_qs(query, keep_blank_values=True).items()
+        }
+        event = reads.proxy_event(route, path, parameters, query_values, headers, context, claims)
+        try:
+            answer = reads.proxy_answer(await pool.invoke(event))
+        except reads.Throttled:
+            # Lambda throttles an invocation over the reserved concurrency; API Gateway answers it
+            # with the INTEGRATION_FAILURE gateway response.
+            return gateway.gateway_response("INTEGRATION_FAILURE", context, "Busy, retry later")
+        except reads.InvocationError:
+            logger.warning("the %s function failed", route.function)
+            return Response(502, json.dumps({"message": "Internal server error"}), context["requestId"])
+        if answer is None:
+            return Response(502, json.dumps({"message": "Internal server error"}), context["requestId"])
+        return Response(
+            answer.status, "", context["requestId"], answer.content_type, answer.body, tuple(answer.headers.items())
+        )
+
+    def _static(self, path: str, headers: Mapping[str, str]) -> Response | None:
+        """A file of the web clock (/ is index.html); None when there is no such file."""
+        if self.clock_dir is None:
+            return None
+        relative = urllib.parse.unquote(path).lstrip("/") or "index.html"
+        root = self.clock_dir.resolve()
+        target = (root / relative).resolve()
+        if not target.is_relative_to(root) or not target.is_file():
+            return None
+        data = target.read_bytes()
+        etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
+        # no-cache: the browser revalidates (304) so a new deploy of the clock is seen at once; the
+        # service worker keeps its own copy for offline starts.
+        cache = (("Cache-Control", "no-cache"), ("ETag", etag))
+        if headers.get("if-none-match") == etag:
+            return Response(304, "", "", raw=b"", headers=cache)
+        content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if target.suffix == ".webmanifest":
+            content_type = "application/manifest+json"
+        if content_type.startswith("text/") or content_type.endswith(("javascript", "json")):
+            content_type += "; charset=utf-8"
+        return Response(200, "", "", content_type, data, cache)
+
     @staticmethod
     async def _reply(writer: asyncio.StreamWriter, response: Response, *, close: bool) -> None:
-        payload = response.body.encode()
+        payload = response.raw if response.raw is not None else response.body.encode()
         head = [
             f"HTTP/1.1 {response.status} {_REASONS.get(response.status, 'Unknown')}",
-            f"Content-Type: {JSON_MEDIA_TYPE}",
+            f"Date: {email.utils.formatdate(usegmt=True)}",  # the web clock sets its offset from it
+            f"Content-Type: {response.content_type}",
             f"Content-Length: {len(payload)}",
         ]
+        head += [f"{name}: {value}" for name, value in response.headers]
         if response.request_id:
             head.append(f"x-amzn-RequestId: {response.request_id}")
         head.append("Connection: close" if close else "Connection: keep-alive")
@@ -254,7 +357,10 @@ async def serve(data_dir: Path, host: str, port: int, *, throttle: bool = True) 
     sender = make_sender(state)
     # The deployed usage plan's limits, per key, unless asked not to (measuring the gateway itself).
     usage_plan = UsagePlan(UsagePlanLimits.from_serverless()) if throttle else None
-    server = GatewayServer(Gateway(load_contract(), KeyStore(data_dir), usage_plan=usage_plan), sender)
+    functions = {"receipts": receipts_pool(state)}
+    clock_dir = CLOCK_DIR if CLOCK_DIR.is_dir() else None
+    gateway = Gateway(load_contract(), KeyStore(data_dir), usage_plan=usage_plan, tokens=token_verifier(state))
+    server = GatewayServer(gateway, sender, functions=functions, clock_dir=clock_dir)
     listener = await asyncio.start_server(
         server.serve_connection, host, port, limit=MAX_HEADER_BYTES, backlog=1024, reuse_address=True
     )
@@ -276,6 +382,34 @@ async def serve(data_dir: Path, host: str, port: int, *, throttle: bool = True) 
     async with listener:
         await stop.wait()
     await sender.close()
+    for pool in functions.values():
+        pool.close()
+
+
+def receipts_pool(state: LocalState) -> reads.FunctionPool:
+    """The receipts function's execution environments: its handler, timeout and reserved concurrency
+    from serverless.yml; the environment as on AWS but with the local database (the reader's role), the
+    demo REP-P's INPI number and the test signing certificate."""
+    settings = read_function_settings("receipts", load())
+    env = {
+        "PONTO_DATABASE_URL": state.reader_database_url or state.database_url,
+        "PONTO_REP_INPI": state.rep_inpi or "",
+        "POWERTOOLS_SERVICE_NAME": "ponto",
+        "POWERTOOLS_LOG_LEVEL": os.environ.get("POWERTOOLS_LOG_LEVEL", "INFO"),
+        "AWS_LAMBDA_FUNCTION_NAME": "ponto-local-receipts",
+    }
+    if state.signing_certificate and state.signing_key:
+        env |= {"PONTO_SIGNING_CERT": state.signing_certificate, "PONTO_SIGNING_KEY": state.signing_key}
+    return reads.FunctionPool(settings.handler, env, settings.timeout_s, settings.reserved_concurrency)
+
+
+def token_verifier(state: LocalState) -> TokenVerifier | None:
+    """The Cognito authorizer of the local user pool; None without one (personal routes answer 401)."""
+    if not (state.cognito_endpoint and state.user_pool_id and state.user_pool_client_id):
+        return None
+    from ponto.local import cognito
+
+    return cognito.authorizer(state.cognito_endpoint, state.region, state.user_pool_id, state.user_pool_client_id)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,6 +7,7 @@ endpoint is given), the gateway and the runner each run as their own process; th
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import json
 import logging
@@ -30,12 +31,12 @@ import psycopg2
 
 from ponto import migrations
 from ponto.errors import ConfigError, PontoError
-from ponto.local import demo
+from ponto.local import cognito, demo
 from ponto.local import status as status_module
 from ponto.local.gateway import api_key_id
 from ponto.local.keys import add_key
 from ponto.local.sqs import sqs_client
-from ponto.local.state import LOCAL_REGION, LocalState, new_api_key, remove_pid, write_pid
+from ponto.local.state import CLOCK_DIR, LOCAL_REGION, LocalState, new_api_key, remove_pid, write_pid
 from ponto.record import signing
 from ponto.serverless_config import QueueSettings
 
@@ -165,19 +166,25 @@ def migrate(database_url: str, timeout_s: float = 30) -> list[str]:
 
 
 WORKER_ROLE = "ponto_worker"
+READER_ROLE = "ponto_reader"
 
 
 def worker_url(database_url: str) -> str | None:
     """The URL with the worker's role (migration 0003) instead of the owner, if that role can sign in
     there (the embedded server trusts local connections); else None: the worker uses the owner's URL."""
+    return role_url(database_url, WORKER_ROLE)
+
+
+def role_url(database_url: str, role: str) -> str | None:
+    """The URL with `role` instead of the owner, if that role can sign in there; else None."""
     parts = urllib.parse.urlsplit(database_url)
     host = parts.hostname or ""
-    netloc = f"{WORKER_ROLE}@{host}" + (f":{parts.port}" if parts.port else "")
+    netloc = f"{role}@{host}" + (f":{parts.port}" if parts.port else "")
     candidate = urllib.parse.urlunsplit(parts._replace(netloc=netloc))
     try:
         psycopg2.connect(candidate, connect_timeout=3, application_name="ponto-local").close()
     except psycopg2.Error:
-        logger.warning("the worker role cannot sign in to the given database: the worker uses the owner's URL")
+        logger.warning("the %s role cannot sign in to the given database: the owner's URL serves it", role)
         return None
     return candidate
 
@@ -237,6 +244,14 @@ class Supervisor:
             print(f"ponto local ready: {state.gateway_url}", flush=True)
             device = "the demo device's" if self.options.demo else "no device's yet: punches stay unsealed"
             print(f"  api key: {state.api_key} ({device})", flush=True)
+            if CLOCK_DIR.is_dir():
+                link = setup_link(state.gateway_url, {"mode": "kiosk", "key": state.api_key})
+                print(f"  web clock (kiosk, this device's key): {link}", flush=True)
+                personal = {"mode": "personal", "cognito": {"endpoint": state.cognito_endpoint,
+                            "region": state.region, "client_id": state.user_pool_client_id}}  # fmt: skip
+                print(
+                    f"  web clock (personal: employees sign in): {setup_link(state.gateway_url, personal)}", flush=True
+                )
             print(f"  try: {_typed_ponto()} punch --employee 42 --wait --data-dir {self.options.data_dir}", flush=True)
             self._watch(state)
         print("ponto local stopped", flush=True)
@@ -255,6 +270,11 @@ class Supervisor:
         client = sqs_client(endpoint, LOCAL_REGION)
         visibility = self.options.visibility_timeout_s or settings.visibility_timeout_s
         queue_url, dlq_url = create_queues(client, settings, visibility)
+        cognito_port = free_port()
+        cognito_child = self._child("cognito", "moto.server", "-H", "127.0.0.1", "-p", str(cognito_port))
+        wait_until(lambda: _port_open(cognito_port), 30, "user pool server", cognito_child)
+        cognito_endpoint = f"http://127.0.0.1:{cognito_port}"
+        pool_id, pool_client_id = cognito.create(cognito_endpoint, LOCAL_REGION, self.data_dir)
         api_key = self.options.api_key or self._previous_key() or new_api_key()
         add_key(self.data_dir, api_key)
         certificate, key = self._test_certificate()
@@ -267,10 +287,14 @@ class Supervisor:
             dlq_url=dlq_url,
             database_url=database_url,
             worker_database_url=worker_url(database_url),
+            reader_database_url=role_url(database_url, READER_ROLE),
             rep_inpi=demo.DEMO_REP_INPI,
             developer_cnpj=demo.developer_cnpj(),
             signing_certificate=str(certificate),
             signing_key=str(key),
+            cognito_endpoint=cognito_endpoint,
+            user_pool_id=pool_id,
+            user_pool_client_id=pool_client_id,
         )
         state.save(self.data_dir)
         if _port_open(self.options.port):
@@ -327,10 +351,16 @@ class Supervisor:
 
     def _stop_children(self) -> None:
         # The runner first (it finishes its invocations), then the gateway, then the queue server.
-        for name in ("runner", "gateway", "sqs"):
+        for name in ("runner", "gateway", "sqs", "cognito"):
             child = self.children.get(name)
             if child is not None:
                 child.stop(timeout_s=float(os.environ.get("PONTO_LOCAL_STOP_TIMEOUT", "8")))
+
+
+def setup_link(clock_url: str, settings: dict[str, Any]) -> str:
+    """The web clock's setup link: its settings as base64url JSON in the fragment (never sent to a server)."""
+    encoded = base64.urlsafe_b64encode(json.dumps(settings, separators=(",", ":")).encode()).decode().rstrip("=")
+    return f"{clock_url}/#setup={encoded}"
 
 
 def ponto_command() -> str:

@@ -10,9 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from ponto.errors import ConfigError
+from ponto.serverless_config import SERVERLESS_YML
 
 DEFAULT_DATA_DIR = Path(".ponto")
 LOCAL_REGION = "us-east-1"
+CLOCK_DIR = SERVERLESS_YML.parent / "clock"  # the web clock's static files, served at / by the local gateway
 
 
 def new_api_key() -> str:
@@ -32,11 +34,17 @@ class LocalState:
     region: str = LOCAL_REGION
     # The worker's own, least-privileged role (ponto_worker); the owner's URL when it cannot sign in.
     worker_database_url: str | None = None
+    # The read function's role (ponto_reader: SELECT only); the owner's URL when it cannot sign in.
+    reader_database_url: str | None = None
     # The REP-P's identity for the AFD header (demo values locally) and the test signing certificate.
     rep_inpi: str | None = None
     developer_cnpj: str | None = None
     signing_certificate: str | None = None
     signing_key: str | None = None
+    # The employees' user pool (personal mode): moto's Cognito-compatible server on loopback.
+    cognito_endpoint: str | None = None
+    user_pool_id: str | None = None
+    user_pool_client_id: str | None = None
 
     @staticmethod
     def path(data_dir: Path) -> Path:

@@ -56,8 +56,15 @@ def refers_to(node: Any, logical_id: str) -> bool:
 
 
 def statements(policy_document: dict[str, Any]) -> list[dict[str, Any]]:
+    """The document's statements; one granted under a condition (Fn::If) is judged as if granted."""
     found = policy_document["Statement"]
-    return found if isinstance(found, list) else [found]
+    listed: list[dict[str, Any]] = []
+    for statement in found if isinstance(found, list) else [found]:
+        if "Fn::If" in statement:
+            listed += [branch for branch in statement["Fn::If"][1:] if branch != {"Ref": "AWS::NoValue"}]
+        else:
+            listed.append(statement)
+    return listed
 
 
 def as_list(value: Any) -> list[Any]:
@@ -284,13 +291,41 @@ def test_migrate_is_not_triggered_by_anything(packaged: Packaged, contract: dict
     assert packaged.of_type("AWS::ApiGateway::Method") == {}
     assert packaged.of_type("AWS::Lambda::Url") == {}
     body = packaged.resources["PunchApi"]["Properties"]["Body"]
-    assert list(body["paths"]) == ["/punches"]
+    assert "MigrateLambdaFunction" not in json.dumps(body)
+    # The write path is API Gateway to SQS: no code of ours
     assert list(body["paths"]["/punches"]) == ["post"]
-    assert "lambda" not in json.dumps(body["paths"]).lower()
+    assert "lambda" not in json.dumps(body["paths"]["/punches"]).lower()
+    # The personal write path is API Gateway to SQS too
+    assert "lambda" not in json.dumps(body["paths"]["/me/punches"]).lower()
+    # The read routes (GET only) invoke the receipts function, and nothing else does
+    for path, operations in body["paths"].items():
+        if path not in ("/punches", "/me/punches"):
+            assert list(operations) == ["get"], path
+            uri = operations["get"]["x-amazon-apigateway-integration"]["uri"]
+            assert "${ReceiptsLambdaFunction.Arn}" in uri["Fn::Sub"], path
+
+
+def test_the_receipts_function_is_capped_and_least_privilege(packaged: Packaged, sls_config: dict[str, Any]) -> None:
+    props = packaged.resources["ReceiptsLambdaFunction"]["Properties"]
+    # Its reserved concurrency caps the database connections a burst of reads can open
+    assert props["ReservedConcurrentExecutions"] == sls_config["custom"]["ponto"]["receiptsConcurrency"]
+    assert props["Environment"]["Variables"]["PONTO_DB_IAM_USER"] == "ponto_reader"
+    role = function_role(packaged, "ReceiptsLambdaFunction", "ReceiptsRole")
+    granted = granted_by(role)
+    assert_logs_only_to(granted, "ReceiptsLogGroup", packaged)
+    (connect,) = granted.pop("rds-db:connect")
+    assert connect["Fn::Sub"].endswith("dbuser:${DbCluster.DBClusterResourceId}/ponto_reader")
+    # The signing certificate's secret, when one is given (a condition), and nothing else
+    assert granted.pop("secretsmanager:GetSecretValue") == [{"Ref": "ReceiptSigningSecretArn"}]
+    assert granted == {}  # X-Ray's two actions aside (granted_by leaves them out)
+    permission = packaged.resources["ReceiptsInvokePermission"]["Properties"]
+    assert permission["Principal"] == "apigateway.amazonaws.com"
+    assert permission["SourceArn"]["Fn::Sub"].endswith("${PunchApi}/*/GET/*")
 
 
 def test_no_password_anywhere(packaged: Packaged) -> None:
-    allowed_keys = {"ManageMasterUserPassword"}
+    # The employees' user pool states its password policy; it holds no password.
+    allowed_keys = {"ManageMasterUserPassword", "PasswordPolicy", "TemporaryPasswordValidityDays"}
     looks_like_password = re.compile(r"pass(word|wd)|^pwd$|secretstring", re.IGNORECASE)
     searched = {
         "Parameters": packaged.template.get("Parameters", {}),
@@ -311,10 +346,13 @@ def test_no_password_anywhere(packaged: Packaged) -> None:
         for name, value in variables.items():
             assert not re.search(r"PASS|PWD|TOKEN|CREDENTIAL", name), name
             if name.endswith("SECRET_ARN"):
-                assert isinstance(value, dict), f"{name} must be the managed secret's ARN, not a literal"
-                holding_a_secret.append(function_id)
-    # The worker signs in with IAM tokens: only migrate may know (and read) the master secret.
-    assert holding_a_secret == ["MigrateLambdaFunction"]
+                assert isinstance(value, dict), f"{name} must be a secret's ARN by reference, not a literal"
+                holding_a_secret.append((function_id, name))
+    # The worker and the receipts function sign in with IAM tokens: only migrate may know (and read) the
+    # master secret; the receipts function reads the signing certificate's secret (a parameter), if any.
+    assert sorted(holding_a_secret) == [
+        ("MigrateLambdaFunction", "PONTO_DB_SECRET_ARN"), ("ReceiptsLambdaFunction", "PONTO_SIGNING_SECRET_ARN")
+    ]  # fmt: skip
     readers = [
         role_id
         for role_id, role in packaged.of_type("AWS::IAM::Role").items()
@@ -322,7 +360,7 @@ def test_no_password_anywhere(packaged: Packaged) -> None:
         for statement in statements(policy["PolicyDocument"])
         if any(action.startswith("secretsmanager:") for action in as_list(statement["Action"]))
     ]
-    assert readers == ["MigrateRole"]
+    assert sorted(readers) == ["MigrateRole", "ReceiptsRole"]  # the receipts' one only on its parameter's secret
 
 
 def test_worker_signs_in_with_its_own_database_role(packaged: Packaged) -> None:
@@ -379,7 +417,9 @@ def assert_logs_only_to(granted: dict[str, list[Any]], log_group: str, packaged:
 
 def test_the_framework_creates_no_shared_role(packaged: Packaged) -> None:
     roles = packaged.of_type("AWS::IAM::Role")
-    assert sorted(roles) == ["ApiGatewayCloudWatchRole", "ApiGatewaySqsRole", "BackupRole", "MigrateRole", "WorkerRole"]
+    assert sorted(roles) == [
+        "ApiGatewayCloudWatchRole", "ApiGatewaySqsRole", "BackupRole", "MigrateRole", "ReceiptsRole", "WorkerRole"
+    ]  # fmt: skip
     assert not refers_to(packaged.template, "IamRoleLambdaExecution")
     assert packaged.of_type("AWS::IAM::Policy") == {}
     assert packaged.of_type("AWS::IAM::ManagedPolicy") == {}
@@ -919,3 +959,26 @@ def test_custom_domain_is_optional_and_tls_1_2(packaged: Packaged, sls_config: d
         "Stage": ref("PunchApiStage"),
     }
     assert packaged.template["Outputs"]["ApiDomainTarget"]["Condition"] == "HasApiDomain"
+
+
+def test_personal_routes_are_authorised_by_the_employees_user_pool(packaged: Packaged) -> None:
+    body = packaged.resources["PunchApi"]["Properties"]["Body"]
+    scheme = body["components"]["securitySchemes"]["cognito"]
+    assert scheme["x-amazon-apigateway-authtype"] == "cognito_user_pools"
+    assert scheme["x-amazon-apigateway-authorizer"]["providerARNs"] == [{"Fn::GetAtt": ["EmployeePool", "Arn"]}]
+    personal = [path for path in body["paths"] if path.startswith("/me/")]
+    assert sorted(personal) == ["/me/punches", "/me/punches/{punch_id}/receipt", "/me/receipts"]
+    for path in personal:
+        for operation in body["paths"][path].values():
+            assert operation["security"] == [{"cognito": []}], path
+    # Who punches comes from the token, into the message: never from the body
+    template = body["paths"]["/me/punches"]["post"]["x-amazon-apigateway-integration"]["requestTemplates"]
+    mapping = template["application/json"]
+    assert "$context.authorizer.claims['custom:employee_id']" in mapping
+    assert "personal%3A$util.urlEncode($context.authorizer.claims['custom:employer'])" in mapping
+    pool = packaged.resources["EmployeePool"]
+    assert pool["DeletionPolicy"] == "Retain"
+    assert pool["Properties"]["AdminCreateUserConfig"] == {"AllowAdminCreateUserOnly": True}
+    client = packaged.resources["EmployeePoolClient"]["Properties"]
+    assert client["GenerateSecret"] is False
+    assert "ALLOW_USER_PASSWORD_AUTH" in client["ExplicitAuthFlows"]

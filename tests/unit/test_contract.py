@@ -147,8 +147,16 @@ def test_every_answer_is_declared_with_a_json_body_schema() -> None:
         assert schema["$ref"].rsplit("/", 1)[1] in schemas, status
 
 
+# Gateway responses an operation can only meet with a Cognito authorizer (401) or a proxy integration.
+_AUTHORIZER_ONLY = {"UNAUTHORIZED"}
+
+
 def test_every_status_the_gateway_and_the_integration_produce_is_declared() -> None:
-    produced = {int(r["statusCode"]) for r in contract.gateway_responses.values() if "statusCode" in r}
+    produced = {
+        int(r["statusCode"])
+        for kind, r in contract.gateway_responses.items()
+        if "statusCode" in r and kind not in _AUTHORIZER_ONLY
+    }
     for response in contract.integration["responses"].values():
         produced.add(int(response["statusCode"]))
         template = response["responseTemplates"]["application/json"]
@@ -179,3 +187,29 @@ def test_usage_plan_answers_are_api_gateway_s_own() -> None:
     for kind, message in [("THROTTLED", "Too Many Requests"), ("QUOTA_EXCEEDED", "Limit Exceeded")]:
         assert responses[kind]["statusCode"] == "429"
         assert json.loads(responses[kind]["responseTemplates"]["application/json"]) == {"message": message}
+
+
+def test_every_read_route_declares_what_its_gateway_and_function_answer() -> None:
+    # Given the read routes (Lambda proxy integrations to the receipts function)
+    reads = {
+        path: operations["get"]
+        for path, operations in contract.document["paths"].items()
+        if "get" in operations and operations["get"]["x-amazon-apigateway-integration"]["type"] == "aws_proxy"
+    }
+    assert set(reads) == {
+        "/punches/{punch_id}/receipt",
+        "/employees/{employee_id}/receipts",
+        "/me/punches/{punch_id}/receipt",
+        "/me/receipts",
+    }
+    for path, operation in reads.items():
+        declared = set(operation["responses"])
+        # Then: 200, 404 (not sealed yet or not the caller's), 429 and 503 (throttled, or busy)
+        assert {"200", "404", "429", "503"} <= declared, path
+        # and 401 with the Cognito authorizer (personal), 403 with an API key (kiosk), never both
+        personal = path.startswith("/me/")
+        assert operation["security"] == ([{"cognito": []}] if personal else [{"api_key": []}])
+        assert ("401" in declared) == personal and ("403" in declared) == (not personal), path
+    assert contract.gateway_responses["UNAUTHORIZED"]["statusCode"] == "401"
+    assert contract.gateway_responses["INTEGRATION_FAILURE"]["statusCode"] == "503"
+    assert "application/pdf" in contract.document["x-amazon-apigateway-binary-media-types"]
