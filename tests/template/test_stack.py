@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fnmatch
 import importlib.util
 import json
 import os
@@ -982,3 +983,33 @@ def test_personal_routes_are_authorised_by_the_employees_user_pool(packaged: Pac
     client = packaged.resources["EmployeePoolClient"]["Properties"]
     assert client["GenerateSecret"] is False
     assert "ALLOW_USER_PASSWORD_AUTH" in client["ExplicitAuthFlows"]
+
+
+def test_the_web_clock_is_a_private_bucket_behind_cloudfront_with_the_api_on_its_origin(packaged: Packaged) -> None:
+    bucket = packaged.resources["ClockBucket"]["Properties"]
+    assert all(bucket["PublicAccessBlockConfiguration"].values())
+    statements_ = statements(packaged.resources["ClockBucketPolicy"]["Properties"]["PolicyDocument"])
+    allowed = [s for s in statements_ if s["Effect"] == "Allow"]
+    # Only CloudFront reads it, and only for this distribution
+    assert [s["Principal"] for s in allowed] == [{"Service": "cloudfront.amazonaws.com"}]
+    assert allowed[0]["Action"] == "s3:GetObject"
+    assert "${ClockDistribution}" in allowed[0]["Condition"]["StringEquals"]["AWS:SourceArn"]["Fn::Sub"]
+    config = packaged.resources["ClockDistribution"]["Properties"]["DistributionConfig"]
+    assert config["DefaultCacheBehavior"]["TargetOriginId"] == "clock"
+    assert config["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    # Every API path of the contract goes to the API, uncached, with its headers (x-api-key, Authorization)
+    api = {b["PathPattern"]: b for b in config["CacheBehaviors"] if b["TargetOriginId"] == "api"}
+    body = packaged.resources["PunchApi"]["Properties"]["Body"]
+    for path in body["paths"]:
+        assert any(fnmatch.fnmatch(path, pattern) for pattern in api), path
+    caching_disabled, all_viewer_except_host = (
+        "4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+        "b689b0a8-53d0-40ab-baf2-68738e2966ac",
+    )
+    for behavior in api.values():
+        assert behavior["CachePolicyId"] == caching_disabled
+        assert behavior["OriginRequestPolicyId"] == all_viewer_except_host
+        assert behavior["ViewerProtocolPolicy"] == "https-only"
+    custom_domain = config["ViewerCertificate"]["Fn::If"][1]
+    assert custom_domain["MinimumProtocolVersion"] == "TLSv1.2_2021"
+    assert {"ClockUrl", "ClockBucketName", "ClockDistributionId"} <= set(packaged.template["Outputs"])
