@@ -249,8 +249,9 @@ EXPECTED_ENV = {
     "PONTO_DB_HOST": getatt("DbCluster", "Endpoint.Address"),
     "PONTO_DB_PORT": getatt("DbCluster", "Endpoint.Port"),
     "PONTO_DB_NAME": "ponto",
-    "PONTO_DB_SSLMODE": "require",  # IAM database authentication needs TLS
-    "PONTO_DB_SSLROOTCERT": "",  # no RDS CA bundle packaged yet (param dbSslRootCert)
+    # IAM database authentication needs TLS; with the database CA layer, verify-full against its bundle
+    "PONTO_DB_SSLMODE": {"Fn::If": ["HasDbCaLayer", "verify-full", "require"]},
+    "PONTO_DB_SSLROOTCERT": {"Fn::If": ["HasDbCaLayer", "/opt/rds-ca/global-bundle.pem", ""]},
     "PONTO_TIMEZONE": "America/Sao_Paulo",
     "POWERTOOLS_SERVICE_NAME": "ponto",
     "POWERTOOLS_METRICS_NAMESPACE": "Ponto",
@@ -873,11 +874,14 @@ def test_database_requires_tls_and_a_customer_managed_key(packaged: Packaged, sl
 def test_clients_can_verify_the_database_certificate(packaged: Packaged, sls_config: dict[str, Any]) -> None:
     defaults = sls_config["params"]["default"]
     assert defaults["dbSslMode"] in ("require", "verify-ca", "verify-full")
-    assert defaults["dbSslRootCert"] == ""  # blocked on packaging the RDS CA bundle (docs/stack.md)
-    for function in ("WorkerLambdaFunction", "MigrateLambdaFunction"):
-        env = packaged.resources[function]["Properties"]["Environment"]["Variables"]
-        assert env["PONTO_DB_SSLMODE"] == defaults["dbSslMode"]
-        assert env["PONTO_DB_SSLROOTCERT"] == defaults["dbSslRootCert"]
+    assert packaged.template["Parameters"]["DbCaLayerArn"]["Default"] == defaults["dbCaLayerArn"] == ""
+    for function in ("WorkerLambdaFunction", "MigrateLambdaFunction", "ReceiptsLambdaFunction"):
+        props = packaged.resources[function]["Properties"]
+        env = props["Environment"]["Variables"]
+        # With the layer (scripts/build-db-ca-layer), verify-full against the RDS CAs it carries
+        assert env["PONTO_DB_SSLMODE"] == {"Fn::If": ["HasDbCaLayer", "verify-full", defaults["dbSslMode"]]}
+        assert env["PONTO_DB_SSLROOTCERT"]["Fn::If"][1] == "/opt/rds-ca/global-bundle.pem"
+        assert {"Fn::If": ["HasDbCaLayer", {"Ref": "DbCaLayerArn"}, {"Ref": "AWS::NoValue"}]} in props["Layers"]
 
 
 def test_production_keeps_capacity(sls_config: dict[str, Any], packaged: Packaged) -> None:
