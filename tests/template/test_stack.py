@@ -496,9 +496,10 @@ def test_gateway_role_may_only_send_to_the_queue(packaged: Packaged) -> None:
     props = packaged.resources["ApiGatewaySqsRole"]["Properties"]
     (trust,) = statements(props["AssumeRolePolicyDocument"])
     assert trust["Principal"] == {"Service": "apigateway.amazonaws.com"}
-    # Confused-deputy guard: API Gateway acting for an API of this account and region only.
-    assert trust["Condition"]["StringEquals"] == {"aws:SourceAccount": ref("AWS::AccountId")}
-    source = trust["Condition"]["ArnLike"]["aws:SourceArn"]
+    # Confused-deputy guard: API Gateway acting for an API of this account and region only, when it
+    # states for whom it acts (IfExists: an absent key must not refuse the write path's role).
+    assert trust["Condition"]["StringEqualsIfExists"] == {"aws:SourceAccount": ref("AWS::AccountId")}
+    source = trust["Condition"]["ArnLikeIfExists"]["aws:SourceArn"]
     assert source == {"Fn::Sub": "arn:${AWS::Partition}:execute-api:${AWS::Region}:${AWS::AccountId}:*"}
     granted = [s for p in props["Policies"] for s in statements(p["PolicyDocument"])]
     assert granted == [{"Effect": "Allow", "Action": "sqs:SendMessage", "Resource": getatt("PunchesQueue", "Arn")}]
