@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import concurrent.futures
 import re
 import threading
 from collections.abc import Mapping
@@ -147,16 +148,19 @@ class FunctionPool:
         self._handler_path, self._env, self._timeout_s = handler_path, dict(env), timeout_s
         self.concurrency = concurrency
         self._idle: list[Environment] = []
-        self._created = 0
+        self.created = 0
         self._lock = threading.Lock()
         self.throttled = 0
+        # One thread per environment: asyncio's default executor has fewer threads than a cap of 10 on a
+        # small machine, and would queue invocations that Lambda runs at once.
+        self._threads = concurrent.futures.ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="function")
 
     def _take(self) -> Environment:
         with self._lock:
             if self._idle:
                 return self._idle.pop()
-            if self._created < self.concurrency:
-                self._created += 1
+            if self.created < self.concurrency:
+                self.created += 1
                 return Environment(self._handler_path, self._env, self._timeout_s)
             self.throttled += 1
             raise Throttled
@@ -169,7 +173,7 @@ class FunctionPool:
         """The handler's response; Throttled, or InvocationError when it failed."""
         environment = self._take()
         try:
-            return await asyncio.to_thread(environment.invoke, event)
+            return await asyncio.get_running_loop().run_in_executor(self._threads, environment.invoke, event)
         finally:
             self._give_back(environment)  # a dead environment restarts on its next invocation
 
@@ -178,6 +182,7 @@ class FunctionPool:
             environments, self._idle = self._idle, []
         for environment in environments:
             environment.close()
+        self._threads.shutdown(wait=False)
 
 
 __all__ = ["FunctionPool", "InvocationError", "ProxyAnswer", "ReadRoute", "Throttled", "match", "proxy_event"]
