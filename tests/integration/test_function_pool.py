@@ -16,7 +16,8 @@ def test_invocations_beyond_the_reserved_concurrency_are_throttled_and_environme
     pool = FunctionPool("tests/slow_handler.handler", {}, timeout_s=30, concurrency=3)
 
     async def burst(count: int, sleep_s: float) -> list[object]:
-        return await asyncio.gather(*(pool.invoke({"sleep_s": sleep_s}) for _ in range(count)), return_exceptions=True)
+        calls = (pool.invoke({"sleep_s": sleep_s}) for _ in range(count))
+        return list(await asyncio.gather(*calls, return_exceptions=True))
 
     try:
         # Given 3 environments and 8 invocations at once, each taking a while
