@@ -164,14 +164,25 @@ class GatewayServer:
         self.gateway = gateway
         self.sender = sender
         self.functions = dict(functions or {})
+        self.stopping = False
+        self._idle: set[asyncio.StreamWriter] = set()
         self.clock_dir = clock_dir
         self.routes = reads.read_routes(gateway.contract)
+
+    def stop(self) -> None:
+        """Stop serving: idle keep-alive connections close now, busy ones after their reply. (Python
+        3.12's Server.wait_closed waits for every connection: a browser polling on a kept-alive
+        connection would otherwise keep a stopped gateway alive, and the supervisor could not restart it.)"""
+        self.stopping = True
+        for writer in list(self._idle):
+            writer.close()
 
     async def serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         peer = writer.get_extra_info("peername")
         source_ip = str(peer[0]) if peer else "127.0.0.1"
         try:
-            while True:
+            while not self.stopping:
+                self._idle.add(writer)  # waiting for a request: a stopping gateway closes it at once
                 try:
                     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE_TIMEOUT_S)
                 except asyncio.LimitOverrunError:
@@ -179,6 +190,8 @@ class GatewayServer:
                     return
                 except (asyncio.IncompleteReadError, TimeoutError, ConnectionError):
                     return
+                finally:
+                    self._idle.discard(writer)
                 keep_alive = await self._serve_request(head, reader, writer, source_ip)
                 if not keep_alive:
                     return
@@ -218,7 +231,7 @@ class GatewayServer:
             body = await reader.readexactly(length) if length else b""
         except asyncio.IncompleteReadError:
             return False
-        close = headers.get("connection", "").lower() == "close" or version == "HTTP/1.0"
+        close = headers.get("connection", "").lower() == "close" or version == "HTTP/1.0" or self.stopping
         response = await self._answer(method, target, headers, body, source_ip)
         await self._reply(writer, response, close=close)
         return not close
@@ -379,8 +392,11 @@ async def serve(data_dir: Path, host: str, port: int, *, throttle: bool = True) 
         )
     else:
         logger.info("usage plan not applied (--no-throttle)")
-    async with listener:
-        await stop.wait()
+    await stop.wait()
+    listener.close()
+    server.stop()
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(listener.wait_closed(), 10)  # the requests in flight get their answers
     await sender.close()
     for pool in functions.values():
         pool.close()

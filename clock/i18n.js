@@ -1,0 +1,256 @@
+// Every text the clock shows, in Portuguese and English: one table, chosen by navigator.language.
+
+const TEXTS = {
+  pt: {
+    app_title: "Ponto — relógio",
+    skip_to_main: "Ir para o registro de ponto",
+    server_time: "hora do servidor",
+    server_time_hint: "Relógio corrigido pela hora do servidor (diferença de {seconds} s)",
+    online: "conectado",
+    offline: "sem conexão",
+    pending_none: "Nenhum ponto pendente",
+    pending_one: "1 ponto pendente de envio",
+    pending_many: "{count} pontos pendentes de envio",
+    settings: "Configurações",
+    close: "Fechar",
+
+    setup_title: "Configure este aparelho",
+    setup_text: "Abra o link de configuração enviado pelo administrador, ou cole-o abaixo.",
+    setup_link_label: "Link de configuração",
+    setup_apply: "Configurar",
+    setup_invalid: "Link de configuração inválido. Peça um novo ao administrador.",
+    setup_done: "Aparelho configurado.",
+
+    employee_id_label: "Matrícula",
+    employee_id_hint: "Digite sua matrícula e toque no tipo de registro.",
+    employee_id_invalid: "Matrícula inválida: use de 1 a 64 letras, números, ponto, hífen ou sublinhado.",
+    employee_id_required: "Digite sua matrícula antes de registrar o ponto.",
+    employee_unknown: "Matrícula {id} não encontrada neste estabelecimento. Confira o número ou procure o RH.",
+    employee_checking: "Verificando a matrícula…",
+    employee_known: "{name}",
+    choose_kind: "Registrar",
+    suggested: "sugerido",
+    kind_in: "Entrada",
+    kind_out: "Saída",
+    kind_break_start: "Início do intervalo",
+    kind_break_end: "Fim do intervalo",
+    kind_none: "—",
+
+    signin_title: "Entrar",
+    signin_username: "Usuário",
+    signin_password: "Senha",
+    signin_submit: "Entrar",
+    signin_new_password_text: "Primeiro acesso: escolha uma nova senha.",
+    signin_new_password: "Nova senha",
+    signin_new_password_submit: "Salvar senha e entrar",
+    signin_failed: "Não foi possível entrar: {reason}",
+    signin_wrong: "usuário ou senha incorretos",
+    signin_network: "sem conexão com o serviço de login",
+    signed_in_as: "Conectado como {name}",
+    sign_out: "Sair",
+    session_expired: "Sua sessão expirou. Entre novamente para enviar e consultar seus pontos.",
+
+    punch_saved: "Ponto de {who} guardado no aparelho. Enviando…",
+    punch_sent: "Ponto enviado. Aguardando o comprovante…",
+    punch_pending: "Sem conexão: o ponto ficou guardado no aparelho e será enviado automaticamente.",
+    punch_sealed: "Ponto registrado. NSR {nsr}.",
+    punch_busy: "Aguarde: registrando o ponto…",
+
+    state_queued: "pendente",
+    state_accepted: "enviado, aguardando comprovante",
+    state_sealed: "registrado",
+    state_unconfirmed: "ainda aguardando o comprovante",
+    state_failed: "recusado",
+    device_title: "Registros neste aparelho",
+    device_empty: "Nenhum registro recente neste aparelho.",
+    dismiss: "Dispensar",
+    check_again: "Verificar de novo",
+    view_receipt: "Ver comprovante",
+    offline_taken: "registrado sem conexão",
+
+    error_400: "O servidor recusou o registro por conter dados inválidos ({detail}). Ele não será reenviado; avise o RH.",
+    error_401: "Sua sessão expirou ou não é válida. Entre novamente; os pontos pendentes serão enviados em seguida.",
+    error_403_kiosk: "Este aparelho não está autorizado (chave de acesso inválida). Peça ao administrador um novo link de configuração; os pontos pendentes serão enviados depois.",
+    error_403_personal: "Acesso negado para esta matrícula. Entre com o seu próprio usuário; os pontos pendentes continuam guardados.",
+    error_413: "O registro é grande demais para ser aceito. Ele não será reenviado; avise o RH.",
+    error_415: "O servidor não aceitou o formato do registro. Ele não será reenviado; avise o RH.",
+    error_429: "Muitos registros ao mesmo tempo. O ponto está guardado e será reenviado em instantes.",
+    error_other: "O servidor recusou o registro (HTTP {status}). Ele não será reenviado; avise o RH.",
+    error_receipts: "Não foi possível carregar os comprovantes (HTTP {status}).",
+
+    receipt_title: "Comprovante de Registro de Ponto do Trabalhador",
+    receipt_nsr: "NSR",
+    receipt_employer: "Empregador",
+    receipt_workplace: "Local de trabalho",
+    receipt_cno_caepf: "CNO/CAEPF",
+    receipt_employee: "Trabalhador",
+    receipt_cpf: "CPF",
+    receipt_punched_at: "Data e hora da marcação",
+    receipt_recorded_at: "Gravado em",
+    receipt_kind: "Tipo",
+    receipt_inpi: "Registro INPI do REP-P",
+    receipt_hash: "SHA-256",
+    receipt_offline: "Marcação feita sem conexão e enviada depois.",
+    copy: "Copiar",
+    copied: "Copiado",
+    download_pdf: "Baixar PDF",
+    pdf_failed: "Não foi possível baixar o PDF (HTTP {status}).",
+    pdf_network: "Sem conexão: o PDF pode ser baixado quando a conexão voltar.",
+
+    history_title: "Últimas 48 horas",
+    history_empty: "Nenhum comprovante nas últimas 48 horas.",
+    history_offline: "Sem conexão: os comprovantes aparecem quando a conexão voltar.",
+
+    settings_api: "Endereço da API",
+    settings_mode: "Modo",
+    settings_mode_kiosk: "quiosque (vários funcionários)",
+    settings_mode_personal: "pessoal (login do funcionário)",
+    settings_key: "Chave do aparelho",
+    settings_cognito: "Login (Cognito)",
+    settings_offset: "Diferença para a hora do servidor",
+    settings_language: "Idioma",
+    settings_reset: "Apagar configuração",
+    settings_reset_confirm: "Confirmar: apagar a configuração deste aparelho",
+    settings_reset_pending: "Há {count} ponto(s) ainda não enviado(s); eles continuam guardados e serão enviados quando o aparelho for configurado de novo.",
+    settings_not_configured: "não configurado",
+  },
+  en: {
+    app_title: "Ponto — clock",
+    skip_to_main: "Skip to the punch clock",
+    server_time: "server time",
+    server_time_hint: "Clock corrected to the server's time (off by {seconds} s)",
+    online: "online",
+    offline: "offline",
+    pending_none: "No punches waiting to be sent",
+    pending_one: "1 punch waiting to be sent",
+    pending_many: "{count} punches waiting to be sent",
+    settings: "Settings",
+    close: "Close",
+
+    setup_title: "Set up this device",
+    setup_text: "Open the setup link your administrator sent you, or paste it below.",
+    setup_link_label: "Setup link",
+    setup_apply: "Set up",
+    setup_invalid: "Invalid setup link. Ask your administrator for a new one.",
+    setup_done: "Device set up.",
+
+    employee_id_label: "Employee ID",
+    employee_id_hint: "Type your employee ID, then tap the kind of punch.",
+    employee_id_invalid: "Invalid employee ID: use 1 to 64 letters, digits, dot, hyphen or underscore.",
+    employee_id_required: "Type your employee ID before punching.",
+    employee_unknown: "Unknown employee ID {id}: it is not registered at this workplace. Check the number or ask HR.",
+    employee_checking: "Checking the employee ID…",
+    employee_known: "{name}",
+    choose_kind: "Punch",
+    suggested: "suggested",
+    kind_in: "Clock in",
+    kind_out: "Clock out",
+    kind_break_start: "Start break",
+    kind_break_end: "End break",
+    kind_none: "—",
+
+    signin_title: "Sign in",
+    signin_username: "Username",
+    signin_password: "Password",
+    signin_submit: "Sign in",
+    signin_new_password_text: "First sign-in: choose a new password.",
+    signin_new_password: "New password",
+    signin_new_password_submit: "Save password and sign in",
+    signin_failed: "Could not sign in: {reason}",
+    signin_wrong: "wrong username or password",
+    signin_network: "the sign-in service cannot be reached",
+    signed_in_as: "Signed in as {name}",
+    sign_out: "Sign out",
+    session_expired: "Your session has expired. Sign in again to send and see your punches.",
+
+    punch_saved: "Punch for {who} saved on this device. Sending…",
+    punch_sent: "Punch sent. Waiting for the receipt…",
+    punch_pending: "No connection: the punch is saved on this device and will be sent automatically.",
+    punch_sealed: "Punch recorded. NSR {nsr}.",
+    punch_busy: "Please wait: recording the punch…",
+
+    state_queued: "pending",
+    state_accepted: "sent, waiting for the receipt",
+    state_sealed: "recorded",
+    state_unconfirmed: "still waiting for the receipt",
+    state_failed: "refused",
+    device_title: "Punches on this device",
+    device_empty: "No recent punches on this device.",
+    dismiss: "Dismiss",
+    check_again: "Check again",
+    view_receipt: "View receipt",
+    offline_taken: "taken offline",
+
+    error_400: "The server refused the punch as invalid ({detail}). It will not be resent; please tell HR.",
+    error_401: "Your session has expired or is not valid. Sign in again; pending punches will be sent afterwards.",
+    error_403_kiosk: "This device is not authorised (invalid access key). Ask your administrator for a new setup link; pending punches will be sent afterwards.",
+    error_403_personal: "Access denied for this employee ID. Sign in as yourself; pending punches stay saved.",
+    error_413: "The punch is too large to be accepted. It will not be resent; please tell HR.",
+    error_415: "The server did not accept the punch's format. It will not be resent; please tell HR.",
+    error_429: "Too many punches at once. The punch is saved and will be resent shortly.",
+    error_other: "The server refused the punch (HTTP {status}). It will not be resent; please tell HR.",
+    error_receipts: "Could not load the receipts (HTTP {status}).",
+
+    receipt_title: "Comprovante de Registro de Ponto do Trabalhador",
+    receipt_nsr: "NSR",
+    receipt_employer: "Employer",
+    receipt_workplace: "Workplace",
+    receipt_cno_caepf: "CNO/CAEPF",
+    receipt_employee: "Employee",
+    receipt_cpf: "CPF",
+    receipt_punched_at: "Punch date and time",
+    receipt_recorded_at: "Recorded at",
+    receipt_kind: "Kind",
+    receipt_inpi: "REP-P INPI registration",
+    receipt_hash: "SHA-256",
+    receipt_offline: "Punched without a connection and sent later.",
+    copy: "Copy",
+    copied: "Copied",
+    download_pdf: "Download PDF",
+    pdf_failed: "Could not download the PDF (HTTP {status}).",
+    pdf_network: "No connection: the PDF can be downloaded when the connection is back.",
+
+    history_title: "Last 48 hours",
+    history_empty: "No receipts in the last 48 hours.",
+    history_offline: "No connection: receipts will show when the connection is back.",
+
+    settings_api: "API address",
+    settings_mode: "Mode",
+    settings_mode_kiosk: "kiosk (many employees)",
+    settings_mode_personal: "personal (employee sign-in)",
+    settings_key: "Device key",
+    settings_cognito: "Sign-in (Cognito)",
+    settings_offset: "Difference to the server's time",
+    settings_language: "Language",
+    settings_reset: "Reset configuration",
+    settings_reset_confirm: "Confirm: reset this device's configuration",
+    settings_reset_pending: "{count} punch(es) not sent yet; they stay saved and will be sent once the device is set up again.",
+    settings_not_configured: "not configured",
+  },
+};
+
+/** "pt" for any Portuguese browser language, else "en". */
+export function pickLanguage(language) {
+  return String(language || "").toLowerCase().startsWith("pt") ? "pt" : "en";
+}
+
+export const lang = pickLanguage(globalThis.navigator?.language);
+
+/** The text for key in the browser's language, with {name} placeholders filled from vars. */
+export function t(key, vars = {}) {
+  const text = TEXTS[lang][key] ?? TEXTS.en[key] ?? key;
+  return text.replace(/\{(\w+)\}/g, (whole, name) => (name in vars ? String(vars[name]) : whole));
+}
+
+/** Fills every [data-i18n] element's text (and [data-i18n-attr="attr:key"] attributes) under root. */
+export function translate(root) {
+  for (const element of root.querySelectorAll("[data-i18n]")) {
+    element.textContent = t(element.dataset.i18n);
+  }
+  for (const element of root.querySelectorAll("[data-i18n-attr]")) {
+    for (const pair of element.dataset.i18nAttr.split(";")) {
+      const [attribute, key] = pair.split(":");
+      element.setAttribute(attribute.trim(), t(key.trim()));
+    }
+  }
+}
