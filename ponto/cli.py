@@ -52,6 +52,8 @@ def cmd_local(args: argparse.Namespace) -> int:
 
 
 def cmd_punch(args: argparse.Namespace) -> int:
+    if args.employee is None:
+        raise InvalidInputError("give --employee ID to send a punch (or `ponto punch add|disregard ...`)")
     url, api_key = args.url, args.api_key
     if url is None or api_key is None:
         from ponto.local.state import LocalState
@@ -198,8 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     local.set_defaults(run=cmd_local)
 
-    punch = commands.add_parser("punch", help="send one punch and print the receipt")
-    punch.add_argument("--employee", required=True, help="employee id")
+    punch = commands.add_parser(
+        "punch", help="send one punch and print the receipt; `punch add|disregard`: treatments (art. 82-83)"
+    )
+    punch.add_argument("--employee", help="employee id (required to send a punch)")
     punch.add_argument("--kind", choices=["in", "out", "break_start", "break_end"], default="in")
     punch.add_argument("--device", help="device id")
     punch.add_argument("--url", default=os.environ.get("PONTO_URL"), help="POST URL (env PONTO_URL; default: local)")
@@ -228,11 +232,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_queue_target(redrive)
     redrive.set_defaults(run=cmd_redrive)
 
-    from ponto.commands import receipt, record, registry
+    from ponto.commands import receipt, record, registry, timesheet
 
     registry.add_parsers(commands)
     record.add_parsers(commands)
     receipt.add_parsers(commands)
+    timesheet.add_parsers(commands)
+    timesheet.add_punch_actions(punch)
 
     try:
         from ponto.bench.cli import add_bench_parser

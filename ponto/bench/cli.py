@@ -1,4 +1,4 @@
-"""`ponto bench worker|coldstart|ingest|receipts|afd`: the argument parsing and the printing."""
+"""`ponto bench worker|coldstart|ingest|receipts|afd|timesheet`: the argument parsing and the printing."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ponto.bench import afd, coldstart, ingest, receipts, worker
+from ponto.bench import afd, coldstart, ingest, receipts, timesheet, worker
 
 
 def add_bench_parser(subparsers: Any) -> None:
@@ -96,6 +96,21 @@ def add_bench_parser(subparsers: Any) -> None:
     afd_bench.add_argument("--json", action="store_true", help="print the figures as JSON")
     afd_bench.set_defaults(run=run_afd)
 
+    espelho = benches.add_parser(
+        "timesheet",
+        help="the espelho of N employees x one month (~88 punches each): computing it, and the whole"
+        " `ponto timesheet --format csv` with its peak RSS",
+    )
+    espelho.add_argument(
+        "--employees", type=_positive, default=timesheet.DEFAULT_EMPLOYEES, help="employees (default: %(default)s)"
+    )
+    espelho.add_argument(
+        "--database-url",
+        help="libpq URI of a database to use (its record AND registry are EMPTIED); default: a temporary pgserver",
+    )
+    espelho.add_argument("--json", action="store_true", help="print the figures as JSON")
+    espelho.set_defaults(run=run_timesheet)
+
 
 def run_worker(args: argparse.Namespace) -> int:
     options = worker.WorkerBenchOptions(
@@ -121,6 +136,11 @@ def run_receipts(args: argparse.Namespace) -> int:
 def run_afd(args: argparse.Namespace) -> int:
     options = afd.AfdBenchOptions(punches=args.punches, database_url=args.database_url, out=args.out)
     return _print(afd.run(options), as_json=args.json)
+
+
+def run_timesheet(args: argparse.Namespace) -> int:
+    options = timesheet.TimesheetBenchOptions(employees=args.employees, database_url=args.database_url)
+    return _print(timesheet.run(options), as_json=args.json)
 
 
 def run_coldstart(args: argparse.Namespace) -> int:
@@ -156,7 +176,7 @@ def format_figures(figures: dict[str, Any]) -> str:
 
 
 def _sense(name: str) -> str:
-    return "<=" if name in ("import_ratio", "zip_mb") else ">="
+    return "<=" if name in ("import_ratio", "zip_mb") or name.endswith("_seconds") else ">="
 
 
 def _positive(text: str) -> int:

@@ -173,7 +173,7 @@ def verify(url: str, expected: int, approach: str) -> None:
 
 # --- the sealed path: the registry, its reset, the checks --------------------------------------
 
-_REGISTRY_TABLES = "punches, afd_records, devices, employees, record_heads, establishments"
+_REGISTRY_TABLES = "punches, afd_records, devices, employees, record_heads, establishments, holidays, punch_treatments"
 _RECORD_COLUMNS = "establishment_id, nsr, record_type, recorded_at, punch_id, line"
 # After the registry's own records (types 2 and 5) come back: each head where those records end.
 _RESET_HEADS = """

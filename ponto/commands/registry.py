@@ -16,6 +16,7 @@ from ponto.record.registry import Device, Employee, Establishment
 from ponto.store import registry
 
 MAX_IMPORT_ERRORS = 20  # lines reported by a refused import
+CSV_HEADER = ("id", "cpf", "name", "schedule")  # the schedule column is optional
 
 
 def _establishment_json(e: Establishment) -> dict[str, Any]:
@@ -26,11 +27,13 @@ def _establishment_json(e: Establishment) -> dict[str, Any]:
         "workplace": e.workplace,
         "cno_caepf": e.cno_caepf,
         "timezone": e.timezone,
+        "state": e.state,
+        "city": e.city,
     }
 
 
 def _employee_json(e: Employee) -> dict[str, Any]:
-    return {"employee_id": e.employee_id, "cpf": e.cpf, "name": e.name, "active": e.active}
+    return {"employee_id": e.employee_id, "cpf": e.cpf, "name": e.name, "active": e.active, "schedule": e.schedule}
 
 
 def _device_json(d: Device) -> dict[str, Any]:
@@ -42,7 +45,14 @@ def _device_json(d: Device) -> dict[str, Any]:
 
 def cmd_employer_add(args: argparse.Namespace) -> int:
     establishment = rules.establishment(
-        cnpj=args.cnpj, cpf=args.cpf, name=args.name, workplace=args.workplace, cno=args.cno, timezone=args.timezone
+        cnpj=args.cnpj,
+        cpf=args.cpf,
+        name=args.name,
+        workplace=args.workplace,
+        cno=args.cno,
+        timezone=args.timezone,
+        state=args.state,
+        city=args.city,
     )
     responsible = rules.person_cpf(args.responsible_cpf, "--responsible-cpf")
     with connection(args) as conn:
@@ -61,9 +71,11 @@ def cmd_employer_update(args: argparse.Namespace) -> int:
             workplace=current.workplace if args.workplace is None else rules.text("workplace", args.workplace, 100),
             cno_caepf=current.cno_caepf if args.cno is None else rules.cno_caepf(args.cno),
             timezone=current.timezone if args.timezone is None else rules.zone_name(args.timezone),
-        )
+            state=current.state if args.state is None else rules.state_code(args.state),
+            city=current.city if args.city is None else rules.city_name(args.city),
+        ).checked_place()
         if changed == current:
-            raise InvalidInputError("nothing to change: give --name, --workplace, --cno or --timezone")
+            raise InvalidInputError("nothing to change: give --name, --workplace, --cno, --timezone, --state or --city")
         registry.update_establishment(conn, changed, responsible)
     emit(args, _establishment_json(changed), f"establishment {changed.document} changed (AFD record type 2)")
     return 0
@@ -72,7 +84,7 @@ def cmd_employer_update(args: argparse.Namespace) -> int:
 def cmd_employer_list(args: argparse.Namespace) -> int:
     with connection(args) as conn, conn, conn.cursor() as cur:
         found = registry.list_establishments(cur)
-    lines = [f"{e.document}  {e.timezone:<20}  {e.name}" for e in found]
+    lines = [f"{e.document}  {e.timezone:<20}  {e.state or '--'}  {e.name}" for e in found]
     emit(args, [_establishment_json(e) for e in found], "\n".join(lines) or "no establishments registered")
     return 0
 
@@ -81,7 +93,7 @@ def cmd_employer_list(args: argparse.Namespace) -> int:
 
 
 def cmd_employee_add(args: argparse.Namespace) -> int:
-    employee = rules.employee(args.id, args.cpf, args.name)
+    employee = rules.employee(args.id, args.cpf, args.name, args.schedule)
     responsible = rules.person_cpf(args.responsible_cpf, "--responsible-cpf")
     with connection(args) as conn:
         establishment = establishment_of(conn, args.employer)
@@ -101,15 +113,26 @@ def cmd_employee_update(args: argparse.Namespace) -> int:
         assert establishment.establishment_id is not None
         with conn, conn.cursor() as cur:
             current = registry.find_employee(cur, establishment.establishment_id, rules.employee_key(args.id))
+        schedule = current.schedule
+        if args.no_schedule:
+            schedule = None
+        elif args.schedule is not None:
+            schedule = rules.schedule_text(args.schedule)
         changed = replace(
             current,
             cpf=current.cpf if args.cpf is None else rules.person_cpf(args.cpf),
             name=current.name if args.name is None else rules.text("name", args.name, 150),
+            schedule=schedule,
         )
         if changed == current:
-            raise InvalidInputError("nothing to change: give --cpf or --name")
-        registry.update_employee(conn, establishment, changed, responsible)
-    emit(args, _employee_json(changed), f"employee {changed.employee_id} changed (AFD record type 5, A)")
+            raise InvalidInputError("nothing to change: give --cpf, --name, --schedule or --no-schedule")
+        if (changed.cpf, changed.name) != (current.cpf, current.name):
+            registry.update_employee(conn, establishment, changed, responsible)
+            done = "changed (AFD record type 5, A)"
+        else:  # the schedule is not in the AFD's employee record: no record
+            registry.update_schedule(conn, establishment, changed.employee_id, changed.schedule)
+            done = "schedule changed"
+    emit(args, _employee_json(changed), f"employee {changed.employee_id} {done}")
     return 0
 
 
@@ -135,8 +158,8 @@ def cmd_employee_list(args: argparse.Namespace) -> int:
 
 
 def read_employee_csv(path: Path) -> list[tuple[int, Employee]]:
-    """(line number, employee) for every row of an `id,cpf,name` file, or InvalidInputError naming the
-    bad lines (nothing is imported then)."""
+    """(line number, employee) for every row of an `id,cpf,name[,schedule]` file, or InvalidInputError
+    naming the bad lines (nothing is imported then). An empty schedule cell: no schedule."""
     try:
         handle = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
@@ -147,17 +170,22 @@ def read_employee_csv(path: Path) -> list[tuple[int, Employee]]:
         try:
             reader = csv.reader(handle)
             header = next(reader, None)
-            if header is None or [h.strip().lower() for h in header] != ["id", "cpf", "name"]:
-                raise InvalidInputError(f"{path.name}: the first line must be the header id,cpf,name")
+            columns = None if header is None else [h.strip().lower() for h in header]
+            if columns not in (list(CSV_HEADER[:3]), list(CSV_HEADER)):
+                raise InvalidInputError(f"{path.name}: the first line must be the header id,cpf,name[,schedule]")
+            assert columns is not None
             for row in reader:
                 if not row or row == [""]:
                     continue
                 line = reader.line_num
-                if len(row) != 3:
-                    errors.append(f"line {line}: expected 3 columns (id,cpf,name), found {len(row)}")
+                if len(row) != len(columns):
+                    errors.append(
+                        f"line {line}: expected {len(columns)} columns ({','.join(columns)}), found {len(row)}"
+                    )
                     continue
+                schedule = row[3] if len(row) > 3 and row[3].strip() else None
                 try:
-                    employees.append((line, rules.employee(row[0].strip(), row[1], row[2])))
+                    employees.append((line, rules.employee(row[0].strip(), row[1], row[2], schedule)))
                 except InvalidInputError as exc:
                     errors.append(f"line {line}: {exc}")
         except (UnicodeDecodeError, csv.Error) as exc:
@@ -244,6 +272,14 @@ def _responsible(parser: argparse.ArgumentParser) -> None:
     )
 
 
+SCHEDULE_HELP = 'contractual schedule, e.g. "mon-fri 08:00-12:00 13:00-17:00; sat 08:00-12:00"'
+
+
+def _place(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--state", help="two-letter state (SP, RJ, ...): the state's holidays on the timesheet")
+    parser.add_argument("--city", help="the city (with --state): its holidays, where the calendar knows them")
+
+
 def add_parsers(commands: Any) -> None:
     employer = commands.add_parser("employer", help="establishments (the employer as the law sees it)")
     actions = employer.add_subparsers(dest="action", required=True)
@@ -255,15 +291,17 @@ def add_parsers(commands: Any) -> None:
     add.add_argument("--workplace", required=True, help="workplace address (up to 100 characters)")
     add.add_argument("--cno", help="CNO or CAEPF, when there is one")
     add.add_argument("--timezone", help=f"IANA time zone of the AFD's times (default {rules.DEFAULT_TIMEZONE})")
+    _place(add)
     _responsible(add)
     add_database_options(add)
     add.set_defaults(run=cmd_employer_add)
     update = actions.add_parser("update", help="change an establishment's data (AFD record type 2)")
-    update.add_argument("--employer", required=True, help="the establishment's CNPJ or CPF")
+    update.add_argument("--employer", "--cnpj", dest="employer", required=True, help="the establishment's CNPJ or CPF")
     update.add_argument("--name")
     update.add_argument("--workplace")
     update.add_argument("--cno")
     update.add_argument("--timezone")
+    _place(update)
     _responsible(update)
     add_database_options(update)
     update.set_defaults(run=cmd_employer_update)
@@ -278,14 +316,20 @@ def add_parsers(commands: Any) -> None:
     add.add_argument("--id", required=True, help="the employee id the clocks send")
     add.add_argument("--cpf", required=True)
     add.add_argument("--name", required=True)
+    add.add_argument("--schedule", help=SCHEDULE_HELP)
     _responsible(add)
     add_database_options(add)
     add.set_defaults(run=cmd_employee_add)
-    update = actions.add_parser("update", help="change an employee's CPF or name (AFD record type 5, A)")
+    update = actions.add_parser(
+        "update", help="change an employee's CPF or name (AFD record type 5, A) or schedule (no AFD record)"
+    )
     update.add_argument("--employer", required=True)
     update.add_argument("--id", required=True)
     update.add_argument("--cpf")
     update.add_argument("--name")
+    schedule = update.add_mutually_exclusive_group()
+    schedule.add_argument("--schedule", help=SCHEDULE_HELP)
+    schedule.add_argument("--no-schedule", action="store_true", help="the employee has no contractual schedule")
     _responsible(update)
     add_database_options(update)
     update.set_defaults(run=cmd_employee_update)
@@ -300,7 +344,9 @@ def add_parsers(commands: Any) -> None:
     listing.add_argument("--all", action="store_true", help="removed employees too")
     add_database_options(listing)
     listing.set_defaults(run=cmd_employee_list)
-    imports = actions.add_parser("import", help="register employees from a CSV file (header id,cpf,name): all or none")
+    imports = actions.add_parser(
+        "import", help="register employees from a CSV file (header id,cpf,name[,schedule]): all or none"
+    )
     imports.add_argument("--employer", required=True)
     imports.add_argument("file", type=Path, metavar="FILE.csv")
     _responsible(imports)

@@ -1,6 +1,7 @@
-"""What `ponto local` seeds unless --no-demo: a demo establishment (a CNPJ with valid check digits),
-employees 1..50 with valid CPFs, and a browser device holding the stack's API key, so that the first
-punch is recorded and sealed. Idempotent: a second start adds nothing."""
+"""What `ponto local` seeds unless --no-demo: a demo establishment in São Paulo (a CNPJ with valid check
+digits; its state's and city's holidays count), employees 1..50 with valid CPFs and a weekday schedule
+(so the timesheet and the AEJ work at once), and a browser device holding the stack's API key, so that
+the first punch is recorded and sealed. Idempotent: a second start adds nothing."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from ponto.store import registry
 DEMO_EMPLOYEES = 50
 # The REP-P's identity in the local stack's AFDs (configuration on AWS: PONTO_REP_INPI, PONTO_DEVELOPER_CNPJ).
 DEMO_REP_INPI = "99999000000000001"
+DEMO_SCHEDULE = "mon-fri 08:00-12:00 13:00-17:00"
 
 
 def demo_cnpj() -> str:
@@ -51,6 +53,8 @@ def seed(database_url: str, api_key_id: str) -> DemoSeed:
                     cpf=None,
                     name="Padaria Demonstração Ltda",
                     workplace="Rua das Flores, 100 - Centro, São Paulo - SP",
+                    state="SP",
+                    city="São Paulo",
                 ),
                 responsible_cpf(),
             )
@@ -60,7 +64,7 @@ def seed(database_url: str, api_key_id: str) -> DemoSeed:
             registered = {e.employee_id for e in registry.list_employees(cur, establishment.establishment_id)}
             found = registry.device_for_key(cur, api_key_id)
         missing = [
-            rules.employee(str(n), documents.make_cpf(1000 + n), f"Funcionário Demo {n}")
+            rules.employee(str(n), documents.make_cpf(1000 + n), f"Funcionário Demo {n}", DEMO_SCHEDULE)
             for n in range(1, DEMO_EMPLOYEES + 1)
             if str(n) not in registered
         ]

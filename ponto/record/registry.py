@@ -14,6 +14,7 @@ from ponto.record import afd, documents
 DEFAULT_TIMEZONE = "America/Sao_Paulo"
 EMPLOYEE_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")  # what clocks send: the contract's employee_id
 DEVICE_KINDS = tuple(afd.COLLECTORS)
+MAX_SCHEDULE_LENGTH = 1000  # characters of a schedule's canonical text (the column's limit)
 
 
 @dataclass(frozen=True)
@@ -25,10 +26,18 @@ class Establishment:
     cno_caepf: str | None = None
     timezone: str = DEFAULT_TIMEZONE
     establishment_id: int | None = None
+    state: str | None = None  # two letters (SP): the state's holidays on the timesheet
+    city: str | None = None  # its city, for the city's holidays
 
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def checked_place(self) -> Establishment:
+        """Itself, when its city comes with its state (InvalidInputError otherwise)."""
+        if self.city is not None and self.state is None:
+            raise InvalidInputError("--city: give the establishment's --state too")
+        return self
 
 
 @dataclass(frozen=True)
@@ -37,6 +46,7 @@ class Employee:
     cpf: str
     name: str
     active: bool = True
+    schedule: str | None = None  # the contractual schedule's canonical text (ponto.timesheet.schedule)
 
 
 @dataclass(frozen=True)
@@ -59,6 +69,8 @@ def establishment(
     workplace: str,
     cno: str | None = None,
     timezone: str | None = None,
+    state: str | None = None,
+    city: str | None = None,
 ) -> Establishment:
     if (cnpj is None) == (cpf is None):
         raise InvalidInputError("give the establishment's CNPJ or its CPF (one of them)")
@@ -73,7 +85,9 @@ def establishment(
         workplace=text("workplace", workplace, 100),
         cno_caepf=None if cno is None else cno_caepf(cno),
         timezone=zone_name(timezone or DEFAULT_TIMEZONE),
-    )
+        state=None if state is None else state_code(state),
+        city=None if city is None else city_name(city),
+    ).checked_place()
 
 
 def employer_document(value: str) -> str:
@@ -91,8 +105,41 @@ def cno_caepf(value: str) -> str:
     return _document(documents.cno, value)
 
 
-def employee(employee_id: str, cpf: str, name: str) -> Employee:
-    return Employee(employee_id=employee_key(employee_id), cpf=person_cpf(cpf), name=text("name", name, 150))
+def employee(employee_id: str, cpf: str, name: str, schedule: str | None = None) -> Employee:
+    return Employee(
+        employee_id=employee_key(employee_id),
+        cpf=person_cpf(cpf),
+        name=text("name", name, 150),
+        schedule=None if schedule is None else schedule_text(schedule),
+    )
+
+
+def schedule_text(value: str) -> str:
+    """A contractual schedule (`mon-fri 08:00-12:00 13:00-17:00; sat 08:00-12:00`) in its canonical text; a
+    malformed one is an InvalidInputError naming the bad part."""
+    from ponto.timesheet.schedule import ScheduleError, parse_schedule
+
+    try:
+        canonical = parse_schedule(value).text
+    except ScheduleError as exc:
+        raise InvalidInputError(str(exc)) from None
+    if len(canonical) > MAX_SCHEDULE_LENGTH:
+        raise InvalidInputError(f"schedule: more than {MAX_SCHEDULE_LENGTH} characters")
+    return canonical
+
+
+def state_code(value: str) -> str:
+    """A Brazilian state (federative unit) as its two-letter code, as the holiday calendar knows them."""
+    from ponto.timesheet.calendar import STATES
+
+    code = value.strip().upper()
+    if code not in STATES:
+        raise InvalidInputError(f"--state: a Brazilian state's two letters ({' '.join(sorted(STATES))})")
+    return code
+
+
+def city_name(value: str) -> str:
+    return text("city", value, 100)
 
 
 def employee_key(value: str) -> str:

@@ -20,12 +20,15 @@ from ponto.store import record
 Connection = psycopg2.extensions.connection
 Cursor = psycopg2.extensions.cursor
 
-_ESTABLISHMENT_COLUMNS = "establishment_id, document_type, document, name, workplace, cno_caepf, timezone"
+_ESTABLISHMENT_COLUMNS = "establishment_id, document_type, document, name, workplace, cno_caepf, timezone, state, city"
+_EMPLOYEE_COLUMNS = "employee_id, cpf, name, active, schedule"
 
 
 def _establishment(row: tuple[Any, ...]) -> Establishment:
-    establishment_id, document_type, document, name, workplace, cno_caepf, timezone = row
-    return Establishment(document_type, document, name, workplace, cno_caepf, timezone, establishment_id)
+    establishment_id, document_type, document, name, workplace, cno_caepf, timezone, state, city = row
+    return Establishment(
+        document_type, document, name, workplace, cno_caepf, timezone, establishment_id, state=state, city=city
+    )
 
 
 def _employer_builder(establishment: Establishment, responsible_cpf: str) -> record.RecordBuilder:
@@ -62,8 +65,8 @@ def add_establishment(conn: Connection, establishment: Establishment, responsibl
     """Register the establishment and write its first record (type 2, NSR 1)."""
     with conn, conn.cursor() as cur:
         cur.execute(
-            "INSERT INTO establishments (document_type, document, name, workplace, cno_caepf, timezone)"
-            " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (document) DO NOTHING RETURNING establishment_id",
+            "INSERT INTO establishments (document_type, document, name, workplace, cno_caepf, timezone, state, city)"
+            " VALUES (%s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (document) DO NOTHING RETURNING establishment_id",
             (
                 establishment.document_type,
                 establishment.document,
@@ -71,6 +74,8 @@ def add_establishment(conn: Connection, establishment: Establishment, responsibl
                 establishment.workplace,
                 establishment.cno_caepf,
                 establishment.timezone,
+                establishment.state,
+                establishment.city,
             ),
         )
         row = cur.fetchone()
@@ -87,9 +92,17 @@ def update_establishment(conn: Connection, changed: Establishment, responsible_c
     assert changed.establishment_id is not None
     with conn, conn.cursor() as cur:
         cur.execute(
-            "UPDATE establishments SET name = %s, workplace = %s, cno_caepf = %s, timezone = %s"
+            "UPDATE establishments SET name = %s, workplace = %s, cno_caepf = %s, timezone = %s, state = %s, city = %s"
             " WHERE establishment_id = %s",
-            (changed.name, changed.workplace, changed.cno_caepf, changed.timezone, changed.establishment_id),
+            (
+                changed.name,
+                changed.workplace,
+                changed.cno_caepf,
+                changed.timezone,
+                changed.state,
+                changed.city,
+                changed.establishment_id,
+            ),
         )
         record.append_records(cur, changed.establishment_id, 2, [_employer_builder(changed, responsible_cpf)])
     return changed
@@ -161,10 +174,11 @@ def add_employees(
             raise InvalidInputError(conflicts[0].reason)
         psycopg2.extras.execute_values(
             cur,
-            "INSERT INTO employees AS e (establishment_id, employee_id, cpf, name) VALUES %s"
+            "INSERT INTO employees AS e (establishment_id, employee_id, cpf, name, schedule) VALUES %s"
             " ON CONFLICT (establishment_id, employee_id) DO UPDATE"
-            " SET cpf = excluded.cpf, name = excluded.name, active = true WHERE NOT e.active",
-            [(establishment_id, e.employee_id, e.cpf, e.name) for e in employees],
+            " SET cpf = excluded.cpf, name = excluded.name, schedule = excluded.schedule, active = true"
+            " WHERE NOT e.active",
+            [(establishment_id, e.employee_id, e.cpf, e.name, e.schedule) for e in employees],
             page_size=1000,
         )
         record.append_records(cur, establishment_id, 5, [_employee_builder("I", e, responsible_cpf) for e in employees])
@@ -173,16 +187,17 @@ def add_employees(
 
 def find_employee(cur: Cursor, establishment_id: int, employee_id: str) -> Employee:
     cur.execute(
-        "SELECT employee_id, cpf, name, active FROM employees WHERE establishment_id = %s AND employee_id = %s",
+        f"SELECT {_EMPLOYEE_COLUMNS} FROM employees WHERE establishment_id = %s AND employee_id = %s",
         (establishment_id, employee_id),
     )
     row = cur.fetchone()
     if row is None or not row[3]:
         raise InvalidInputError(f"employee {employee_id} is not registered at this establishment")
-    return Employee(row[0], row[1], row[2], row[3])
+    return Employee(*row)
 
 
 def update_employee(conn: Connection, establishment: Establishment, changed: Employee, responsible_cpf: str) -> None:
+    """Change the employee's CPF or name (and schedule) with a type-5 record (A) of the change."""
     assert establishment.establishment_id is not None
     with conn, conn.cursor() as cur:
         record.lock_heads(cur, [establishment.establishment_id])
@@ -193,14 +208,27 @@ def update_employee(conn: Connection, establishment: Establishment, changed: Emp
         if cur.fetchone() is not None:
             raise InvalidInputError(f"the CPF of employee {changed.employee_id} is registered to another employee")
         cur.execute(
-            "UPDATE employees SET cpf = %s, name = %s WHERE establishment_id = %s AND employee_id = %s AND active",
-            (changed.cpf, changed.name, establishment.establishment_id, changed.employee_id),
+            "UPDATE employees SET cpf = %s, name = %s, schedule = %s"
+            " WHERE establishment_id = %s AND employee_id = %s AND active",
+            (changed.cpf, changed.name, changed.schedule, establishment.establishment_id, changed.employee_id),
         )
         if cur.rowcount != 1:
             raise InvalidInputError(f"employee {changed.employee_id} is not registered at this establishment")
         record.append_records(
             cur, establishment.establishment_id, 5, [_employee_builder("A", changed, responsible_cpf)]
         )
+
+
+def update_schedule(conn: Connection, establishment: Establishment, employee_id: str, schedule: str | None) -> None:
+    """Change only the employee's contractual schedule: not a field of the AFD's type-5 record, so no record."""
+    assert establishment.establishment_id is not None
+    with conn, conn.cursor() as cur:
+        cur.execute(
+            "UPDATE employees SET schedule = %s WHERE establishment_id = %s AND employee_id = %s AND active",
+            (schedule, establishment.establishment_id, employee_id),
+        )
+        if cur.rowcount != 1:
+            raise InvalidInputError(f"employee {employee_id} is not registered at this establishment")
 
 
 def remove_employee(conn: Connection, establishment: Establishment, employee_id: str, responsible_cpf: str) -> None:
@@ -220,7 +248,7 @@ def remove_employee(conn: Connection, establishment: Establishment, employee_id:
 
 def list_employees(cur: Cursor, establishment_id: int, *, include_removed: bool = False) -> list[Employee]:
     cur.execute(
-        "SELECT employee_id, cpf, name, active FROM employees WHERE establishment_id = %s"
+        f"SELECT {_EMPLOYEE_COLUMNS} FROM employees WHERE establishment_id = %s"
         " AND (active OR %s) ORDER BY employee_id",
         (establishment_id, include_removed),
     )

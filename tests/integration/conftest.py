@@ -52,7 +52,7 @@ def migrated(database_url: str) -> str:
     return database_url
 
 
-RECORD_TABLES = "punches, afd_records, devices, employees, record_heads, establishments"
+RECORD_TABLES = "punches, afd_records, devices, employees, record_heads, establishments, holidays, punch_treatments"
 
 
 def reset_record(conn: Any) -> None:
