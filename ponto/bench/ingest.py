@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import tempfile
 import threading
 import time
 import urllib.parse
@@ -25,10 +24,9 @@ from ponto.lambda_events import message_attributes
 from ponto.loadgen import post_punches, punch_body
 from ponto.local.gateway import QueueUnavailable
 from ponto.local.gateway_server import JsonProtocolSender
-from ponto.local.launcher import LocalStack
+from ponto.local.launcher import on_a_local_stack
 from ponto.local.sqs import sqs_client
-from ponto.local.stack import ponto_command
-from ponto.local.state import LocalState, new_api_key
+from ponto.local.state import LocalState
 
 TARGET_RATIO = 0.8
 DEFAULT_REQUESTS = 2000
@@ -154,14 +152,4 @@ def measure(state: LocalState, options: IngestBenchOptions) -> dict[str, Any]:
 
 
 def run(options: IngestBenchOptions) -> dict[str, Any]:
-    if options.data_dir is not None:
-        return measure(LocalState.load(options.data_dir), options)
-    with tempfile.TemporaryDirectory(prefix="ponto-bench-ingest-") as scratch:
-        data_dir = Path(scratch) / "stack"
-        # The gateway's own rate is measured, not the usage plan's throttle (500/s per key by default).
-        stack = LocalStack(ponto_command(), data_dir, new_api_key(), Path(scratch) / "stack.log", throttle=False)
-        stack.start()
-        try:
-            return measure(LocalState.load(data_dir), options)
-        finally:
-            stack.stop()
+    return on_a_local_stack(options.data_dir, "ponto-bench-ingest-", lambda state: measure(state, options))

@@ -5,14 +5,15 @@ The local gateway serves the read routes as API Gateway does on AWS: with at mos
 function's reserved concurrency in execution environments (serverless.yml's receiptsConcurrency), each
 holding one connection; a read that finds them all busy gets API Gateway's answer to a throttled Lambda
 (503 "Busy, retry later", which the clock treats as "poll again"). The bench fires `--readers`
-concurrent clients, each polling `--reads` times, and samples pg_stat_activity meanwhile: the figure
+concurrent clients, each reading `--reads` times (after a 503, about a second later: its Retry-After, with jitter),
+and samples pg_stat_activity meanwhile: the figure
 that matters is the most connections the reads ever held, against the cap.
 """
 
 from __future__ import annotations
 
 import json
-import tempfile
+import random
 import threading
 import time
 import urllib.error
@@ -26,14 +27,14 @@ from typing import Any
 import psycopg2
 
 from ponto.bench.measure import median
-from ponto.local.launcher import LocalStack
-from ponto.local.stack import ponto_command
-from ponto.local.state import LocalState, new_api_key
+from ponto.local.launcher import on_a_local_stack
+from ponto.local.state import LocalState
 from ponto.serverless_config import read_function_settings
 
 DEFAULT_READERS = 200
 DEFAULT_READS = 5
 DEFAULT_PUNCHES = 50
+RETRY_AFTER_S = 1.0  # the contract's INTEGRATION_FAILURE answer: Retry-After 1
 APPLICATION = "ponto-receipts"  # the receipts function's application_name on its connections
 
 
@@ -115,6 +116,9 @@ def measure(state: LocalState, options: ReceiptsBenchOptions) -> dict[str, Any]:
     lock = threading.Lock()
     start = threading.Barrier(options.readers)
 
+    served: set[int] = set()
+    jitter = random.Random(671)  # noqa: S311 - spreading retries, not security
+
     def reader(index: int) -> None:
         start.wait(60)  # every clock at once
         for read in range(options.reads):
@@ -123,6 +127,11 @@ def measure(state: LocalState, options: ReceiptsBenchOptions) -> dict[str, Any]:
             with lock:
                 statuses[status] = statuses.get(status, 0) + 1
                 latencies.append(seconds)
+                if status == 200:
+                    served.add(index)
+            if status == 503:
+                # As the clock does: the answer's Retry-After, with jitter so that the clocks spread out.
+                time.sleep(RETRY_AFTER_S * jitter.uniform(0.5, 1.5))
 
     sampler = ConnectionSampler(state.database_url)
     sampler.start()
@@ -144,6 +153,7 @@ def measure(state: LocalState, options: ReceiptsBenchOptions) -> dict[str, Any]:
         "seconds": round(elapsed, 2),
         "reads_per_s": round(total / elapsed, 1) if elapsed else None,
         "answered_200": statuses.get(200, 0),
+        "readers_answered": len(served),
         "answered_503_busy": statuses.get(503, 0),
         "other_statuses": {str(k): v for k, v in statuses.items() if k not in (200, 503)},
         "latency_p50_ms": round(median(latencies) * 1000, 1) if latencies else None,
@@ -156,14 +166,4 @@ def measure(state: LocalState, options: ReceiptsBenchOptions) -> dict[str, Any]:
 
 
 def run(options: ReceiptsBenchOptions) -> dict[str, Any]:
-    if options.data_dir is not None:
-        return measure(LocalState.load(options.data_dir), options)
-    with tempfile.TemporaryDirectory(prefix="ponto-bench-receipts-") as scratch:
-        data_dir = Path(scratch) / "stack"
-        # The reads are measured, not the usage plan's throttle: one key polls for every clock here.
-        stack = LocalStack(ponto_command(), data_dir, new_api_key(), Path(scratch) / "stack.log", throttle=False)
-        stack.start()
-        try:
-            return measure(LocalState.load(data_dir), options)
-        finally:
-            stack.stop()
+    return on_a_local_stack(options.data_dir, "ponto-bench-receipts-", lambda state: measure(state, options))

@@ -280,6 +280,26 @@ class Gateway:
         """$context for a request: a new request id, the time, the source IP and the API key's id."""
         return _new_context(source_ip, self.keys.key_id(headers.get("x-api-key")))
 
+    def refuse_caller(
+        self, context: dict[str, Any], headers: Mapping[str, str], *, api_key: bool, authorizer: bool
+    ) -> Response | None:
+        """What a method's security refuses (uncounted), else None: its API key and the key's usage plan,
+        then the Cognito authorizer, whose claims go to $context.authorizer.claims."""
+        if api_key:
+            key_id = context["identity"]["apiKeyId"]
+            if key_id is None:
+                return self._gateway_response("INVALID_API_KEY", context, "Forbidden")
+            refusal = self.usage_plan.refusal(key_id) if self.usage_plan is not None else None
+            if refusal is not None:
+                message = "Too Many Requests" if refusal == THROTTLED else "Limit Exceeded"
+                return self._gateway_response(refusal, context, message)
+        if authorizer:
+            claims = self.tokens.claims(headers.get("authorization")) if self.tokens is not None else None
+            if claims is None:
+                return self._gateway_response("UNAUTHORIZED", context, "Unauthorized")
+            context["authorizer"] = {"claims": claims}
+        return None
+
     def gateway_response(self, kind: str, context: dict[str, Any], message: str) -> Response:
         """The contract's gateway response of this type (API Gateway's answer without the integration)."""
         response = self._gateway_response(kind, context, message)
@@ -292,19 +312,9 @@ class Gateway:
         route = self.routes.get(urllib.parse.urlsplit(path).path.rstrip("/")) if method == "POST" else None
         if route is None:
             return self._gateway_response("MISSING_AUTHENTICATION_TOKEN", context, "Missing Authentication Token")
-        if route.api_key:
-            key_id = context["identity"]["apiKeyId"]
-            if key_id is None:
-                return self._gateway_response("INVALID_API_KEY", context, "Forbidden")
-            refusal = self.usage_plan.refusal(key_id) if self.usage_plan is not None else None
-            if refusal is not None:
-                message = "Too Many Requests" if refusal == THROTTLED else "Limit Exceeded"
-                return self._gateway_response(refusal, context, message)
-        if route.authorizer:
-            claims = self.tokens.claims(headers.get("authorization")) if self.tokens is not None else None
-            if claims is None:
-                return self._gateway_response("UNAUTHORIZED", context, "Unauthorized")
-            context["authorizer"] = {"claims": claims}
+        refused = self.refuse_caller(context, headers, api_key=route.api_key, authorizer=route.authorizer)
+        if refused is not None:
+            return refused
         if _media_type(headers.get("content-type")) != JSON_MEDIA_TYPE:
             return self._gateway_response("UNSUPPORTED_MEDIA_TYPE", context, "Unsupported Media Type")
         text = body.decode("utf-8", errors="replace")

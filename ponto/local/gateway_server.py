@@ -26,7 +26,6 @@ from typing import Protocol
 from ponto.contract import load_contract
 from ponto.local import reads
 from ponto.local.gateway import (
-    THROTTLED,
     Gateway,
     QueueUnavailable,
     Response,
@@ -278,19 +277,13 @@ class GatewayServer:
         """A read route: the API key or the Cognito authorizer, then the function through its proxy integration."""
         gateway = self.gateway
         context = gateway.new_context(source_ip, headers)
-        claims = None
-        if route.api_key:
-            key_id = context["identity"]["apiKeyId"]
-            if key_id is None:
-                return gateway.gateway_response("INVALID_API_KEY", context, "Forbidden")
-            refusal = gateway.usage_plan.refusal(key_id) if gateway.usage_plan is not None else None
-            if refusal is not None:
-                message = "Too Many Requests" if refusal == THROTTLED else "Limit Exceeded"
-                return gateway.gateway_response(refusal, context, message)
-        if route.authorizer is not None:
-            claims = gateway.tokens.claims(headers.get("authorization")) if gateway.tokens is not None else None
-            if claims is None:
-                return gateway.gateway_response("UNAUTHORIZED", context, "Unauthorized")
+        refused = gateway.refuse_caller(
+            context, headers, api_key=route.api_key, authorizer=route.authorizer is not None
+        )
+        if refused is not None:
+            gateway.counters.count(refused.status)
+            return refused
+        claims = context.get("authorizer", {}).get("claims")
         pool = self.functions.get(route.function)
         if pool is None:
             return gateway.gateway_response("INTEGRATION_FAILURE", context, "Internal server error")

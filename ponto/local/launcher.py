@@ -7,14 +7,19 @@ import os
 import re
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from ponto.local.stack import free_port
+
+if TYPE_CHECKING:
+    from ponto.local.state import LocalState
 
 READY = re.compile(r"ponto local ready: (https?://\S+)")
 
@@ -154,3 +159,21 @@ def tail(path: Path, lines: int = 20) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return ""
+
+
+def on_a_local_stack[T](data_dir: Path | None, prefix: str, measure: Callable[[LocalState], T]) -> T:
+    """`measure` on the running stack of `data_dir`, else on a stack started for it in a temporary folder
+    (without the usage plan's throttle: one key stands for many clocks there) and stopped afterwards."""
+    from ponto.local.stack import ponto_command
+    from ponto.local.state import LocalState, new_api_key
+
+    if data_dir is not None:
+        return measure(LocalState.load(data_dir))
+    with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
+        stack_dir = Path(scratch) / "stack"
+        stack = LocalStack(ponto_command(), stack_dir, new_api_key(), Path(scratch) / "stack.log", throttle=False)
+        stack.start()
+        try:
+            return measure(LocalState.load(stack_dir))
+        finally:
+            stack.stop()
