@@ -25,8 +25,12 @@ export function readContext() {
 }
 
 export function backoffMs(attempts) {
-  const base = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1));
-  return Math.round(base * (0.8 + Math.random() * 0.4));
+  return jittered(Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** Math.max(0, attempts - 1)));
+}
+
+// ±20 %: clocks that all punched at 08:00 (or were all told "busy") spread their next tries out.
+function jittered(ms) {
+  return Math.round(ms * (0.8 + Math.random() * 0.4));
 }
 
 function retryAfterMs(header) {
@@ -144,7 +148,8 @@ const sleep = (ms, signal) =>
   });
 
 // Every second for the first 10 s (sealing usually takes a batching window of ~5 s), then backing off
-// to every 10 s, for about 2 minutes in all.
+// to every 10 s, for about 2 minutes in all; each delay jittered, so a busy read function (503) is asked
+// again by the clocks one after another, not all at once.
 const POLL_DELAYS_MS = [...Array(10).fill(1000), 2000, 2000, 3000, 5000, 5000, ...Array(10).fill(10000)];
 
 /**
@@ -153,7 +158,7 @@ const POLL_DELAYS_MS = [...Array(10).fill(1000), 2000, 2000, 3000, 5000, 5000, .
  */
 export async function pollReceipt(context, punchId, signal) {
   for (const delay of POLL_DELAYS_MS) {
-    await sleep(delay, signal);
+    await sleep(jittered(delay), signal);
     if (signal?.aborted) return { aborted: true };
     if (isOffline()) continue;
     const result = await api.getReceipt(context, punchId);
