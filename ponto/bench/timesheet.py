@@ -90,19 +90,10 @@ class Generated:
 
 
 def clear(url: str) -> None:
-    """Empty the record, the registry and the timesheet's tables (triggers off: the bench's own database)."""
+    """Empty the record, the registry and the timesheet's tables (the bench's own database)."""
     from ponto.bench import worker
 
-    worker.clear_registry(url)
-    conn = psycopg2.connect(url)
-    conn.autocommit = True
-    try:
-        with conn.cursor() as cur:
-            cur.execute("SET session_replication_role = replica")
-            cur.execute("TRUNCATE holidays, punch_treatments RESTART IDENTITY")
-            cur.execute("RESET session_replication_role")
-    finally:
-        conn.close()
+    worker.clear_registry(url)  # its tables include holidays and punch_treatments
 
 
 def _working_days() -> list[date]:

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ponto.contract import JSON_MEDIA_TYPE, MAX_MESSAGE_BYTES, PUNCHES_PATH, Contract
+from ponto.contract import JSON_MEDIA_TYPE, MAX_MESSAGE_BYTES, Contract
 from ponto.errors import InvalidPunchError
 from ponto.local.velocity import render
 from ponto.serverless_config import UsagePlanLimits
@@ -114,7 +114,7 @@ class Outgoing:
     body: str
     attributes: Mapping[str, Mapping[str, str]]
     context: dict[str, Any]
-    route: WriteRoute | None = None
+    route: WriteRoute
 
 
 @dataclass(frozen=True)
@@ -233,7 +233,6 @@ class Gateway:
         self.tokens = tokens
         self.counters = Counters()
         self.routes = write_routes(contract)
-        self._responses = self.routes[PUNCHES_PATH].responses
 
     def handle(
         self, method: str, path: str, headers: Mapping[str, str], body: bytes, source_ip: str, sender: MessageSender
@@ -341,7 +340,7 @@ class Gateway:
         return outgoing
 
     def _integration_response(
-        self, context: dict[str, Any], integration_status: int, body: str, route: WriteRoute | None = None
+        self, context: dict[str, Any], integration_status: int, body: str, route: WriteRoute
     ) -> Response:
         code, template = self._select_response(integration_status, route)
         context["responseOverride"] = {}
@@ -349,8 +348,8 @@ class Gateway:
         status = int(context["responseOverride"].get("status", code))  # $context.responseOverride.status
         return Response(status, rendered, context["requestId"])
 
-    def _select_response(self, integration_status: int, route: WriteRoute | None) -> tuple[int, str]:
-        responses = route.responses if route is not None else self._responses
+    def _select_response(self, integration_status: int, route: WriteRoute) -> tuple[int, str]:
+        responses = route.responses
         for pattern, (code, template) in responses.items():
             if pattern != "default" and _matches(pattern, str(integration_status)):
                 return code, template

@@ -13,6 +13,7 @@ from typing import Any
 
 from ponto.record import afd
 from ponto.record.afd import parse_punch_line
+from ponto.record.documents import format_cnpj, format_cpf
 
 TITLE = "Comprovante de Registro de Ponto do Trabalhador"
 _DOCUMENT_TYPES = {afd.CNPJ: "CNPJ", afd.CPF: "CPF"}
@@ -106,13 +107,7 @@ def _from_dh(text: str) -> datetime:
 
 def formatted_document(document_type: int, document: str) -> str:
     """12.345.678/0001-95 for a CNPJ, 123.456.789-09 for a CPF."""
-    if document_type == afd.CNPJ:
-        return f"{document[:2]}.{document[2:5]}.{document[5:8]}/{document[8:12]}-{document[12:]}"
-    return formatted_cpf(document)
-
-
-def formatted_cpf(cpf: str) -> str:
-    return f"{cpf[:3]}.{cpf[3:6]}.{cpf[6:9]}-{cpf[9:]}"
+    return format_cnpj(document) if document_type == afd.CNPJ else format_cpf(document)
 
 
 def lines(receipt: Receipt) -> list[tuple[str, str]]:
@@ -130,7 +125,7 @@ def lines(receipt: Receipt) -> list[tuple[str, str]]:
     rows += [
         ("Local de trabalho", receipt.workplace),
         ("Trabalhador", receipt.employee_name),
-        ("CPF do trabalhador", formatted_cpf(receipt.employee_cpf)),
+        ("CPF do trabalhador", format_cpf(receipt.employee_cpf)),
         ("Data e hora da marcação", receipt.punched_at.strftime("%d/%m/%Y %H:%M (UTC%z)")),
     ]
     if receipt.kind:

@@ -108,3 +108,17 @@ def _mod11(digits: str, weights: tuple[int, ...]) -> str:
 
 def _repeated(digits: str) -> bool:
     return len(set(digits)) == 1
+
+
+def format_cnpj(digits: str) -> str:
+    """'11222333000181' -> '11.222.333/0001-81'; anything else as given."""
+    if len(digits) != 14 or not (digits.isascii() and digits.isdigit()):
+        return digits
+    return f"{digits[:2]}.{digits[2:5]}.{digits[5:8]}/{digits[8:12]}-{digits[12:]}"
+
+
+def format_cpf(digits: str) -> str:
+    """'11144477735' -> '111.444.777-35'; anything else as given."""
+    if len(digits) != 11 or not (digits.isascii() and digits.isdigit()):
+        return digits
+    return f"{digits[:3]}.{digits[3:6]}.{digits[6:9]}-{digits[9:]}"

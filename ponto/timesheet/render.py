@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ponto.record.documents import format_cnpj, format_cpf
+
 if TYPE_CHECKING:
     from fpdf import FPDF
 
@@ -81,20 +83,6 @@ class EspelhoHeader:
 
 
 # --- values ---------------------------------------------------------------------------------------
-
-
-def format_cnpj(digits: str) -> str:
-    """'11222333000181' -> '11.222.333/0001-81'; anything else as given."""
-    if len(digits) != 14 or not (digits.isascii() and digits.isdigit()):
-        return digits
-    return f"{digits[:2]}.{digits[2:5]}.{digits[5:8]}/{digits[8:12]}-{digits[12:]}"
-
-
-def format_cpf(digits: str) -> str:
-    """'11144477735' -> '111.444.777-35'; anything else as given."""
-    if len(digits) != 11 or not (digits.isascii() and digits.isdigit()):
-        return digits
-    return f"{digits[:3]}.{digits[3:6]}.{digits[6:9]}-{digits[9:]}"
 
 
 def employer_document(header: EspelhoHeader) -> tuple[str, str]:

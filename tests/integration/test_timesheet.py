@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -42,23 +42,13 @@ def rows(db: Any, query: str, *params: Any) -> list[tuple[Any, ...]]:
 
 
 @pytest.fixture
-def clean(db: Any) -> Iterator[Any]:
-    """`db`, with the timesheet's tables emptied too (the append-only trigger is off for a superuser's reset)."""
-    with db.cursor() as cur:
-        cur.execute("SET session_replication_role = replica")
-        cur.execute("TRUNCATE holidays, punch_treatments RESTART IDENTITY")
-        cur.execute("RESET session_replication_role")
-    yield db
-
-
-@pytest.fixture
-def registered(clean: Any, migrated: str) -> str:
+def registered(db: Any, migrated: str) -> str:
     """CNPJ (state SP) with e1 (SCHEDULE), e2 (SCHEDULE) and e3 (no schedule) and a kiosk holding KEY;
     OTHER_CNPJ with e1 and OTHER_KEY."""
     for cnpj, key in ((CNPJ, KEY), (OTHER_CNPJ, OTHER_KEY)):
         assert cli(migrated, "employer", "add", "--cnpj", cnpj, "--name", "Padaria São João", "--workplace",
                    "Rua A, 1", "--state", "SP", "--responsible-cpf", RESPONSIBLE) == 0  # fmt: skip
-        with clean.cursor() as cur:
+        with db.cursor() as cur:
             cur.execute("SELECT establishment_id FROM establishments WHERE document = %s", (cnpj,))
             (establishment_id,) = cur.fetchone()
             cur.execute(
@@ -122,11 +112,11 @@ def one_line_error(capsys: pytest.CaptureFixture[str]) -> str:
 
 
 def test_schedules_through_add_update_and_import(
-    registered: str, clean: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    registered: str, db: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def schedule_of(employee: str) -> str | None:
         ((text,),) = rows(
-            clean,
+            db,
             "SELECT e.schedule FROM employees e JOIN establishments s USING (establishment_id)"
             " WHERE s.document = %s AND e.employee_id = %s",
             CNPJ,
@@ -140,16 +130,16 @@ def test_schedules_through_add_update_and_import(
                "--responsible-cpf", RESPONSIBLE) == 0  # fmt: skip
     assert schedule_of("s1") == "mon-fri 08:00-12:00 13:00-17:00; sat 08:00-12:00"
     # A schedule-only update writes no AFD record (the schedule is not in the type-5 record)
-    before = rows(clean, "SELECT count(*) FROM afd_records")
+    before = rows(db, "SELECT count(*) FROM afd_records")
     capsys.readouterr()
     assert cli(registered, "employee", "update", "--employer", CNPJ, "--id", "s1", "--schedule",
                "sun-thu 22:00-02:00 03:00-05:00", "--responsible-cpf", RESPONSIBLE, "--json") == 0  # fmt: skip
     assert json.loads(capsys.readouterr().out)["schedule"] == "sun-thu 22:00-02:00 03:00-05:00"
-    assert rows(clean, "SELECT count(*) FROM afd_records") == before
+    assert rows(db, "SELECT count(*) FROM afd_records") == before
     # A name change with it is a type-5 A record
     assert cli(registered, "employee", "update", "--employer", CNPJ, "--id", "s1", "--name", "Sched Dois",
                "--schedule", SCHEDULE, "--responsible-cpf", RESPONSIBLE) == 0  # fmt: skip
-    assert rows(clean, "SELECT count(*) FROM afd_records") == [(before[0][0] + 1,)]
+    assert rows(db, "SELECT count(*) FROM afd_records") == [(before[0][0] + 1,)]
     assert schedule_of("s1") == SCHEDULE
     assert cli(registered, "employee", "update", "--employer", CNPJ, "--id", "s1", "--no-schedule",
                "--responsible-cpf", RESPONSIBLE) == 0  # fmt: skip
@@ -157,8 +147,8 @@ def test_schedules_through_add_update_and_import(
 
     # A malformed schedule: exit 2, one line naming the bad part, nothing written
     records_before, employees_before = (
-        rows(clean, "SELECT count(*) FROM afd_records"),
-        rows(clean, "SELECT count(*), string_agg(coalesce(schedule, '-'), ',' ORDER BY employee_id) FROM employees"),
+        rows(db, "SELECT count(*) FROM afd_records"),
+        rows(db, "SELECT count(*), string_agg(coalesce(schedule, '-'), ',' ORDER BY employee_id) FROM employees"),
     )
     for case, bad_part in (
         (("employee", "add", "--employer", CNPJ, "--id", "s2", "--cpf", documents.make_cpf(501), "--name", "X",
@@ -171,7 +161,7 @@ def test_schedules_through_add_update_and_import(
         assert cli(registered, *case, "--responsible-cpf", RESPONSIBLE) == 2, case
         err = one_line_error(capsys)
         assert "schedule" in err and bad_part in err, err
-    assert rows(clean, "SELECT count(*) FROM afd_records") == records_before
+    assert rows(db, "SELECT count(*) FROM afd_records") == records_before
 
     # Import: an optional schedule column; a bad schedule names its line and imports nothing
     good = tmp_path / "good.csv"
@@ -192,10 +182,10 @@ def test_schedules_through_add_update_and_import(
     err = one_line_error(capsys)
     assert "line 3" in err and '"08:00"' in err
     assert (
-        rows(clean, "SELECT count(*), string_agg(coalesce(schedule, '-'), ',' ORDER BY employee_id) FROM employees")
+        rows(db, "SELECT count(*), string_agg(coalesce(schedule, '-'), ',' ORDER BY employee_id) FROM employees")
         == employees_before
     )
-    assert rows(clean, "SELECT count(*) FROM afd_records") == records_before
+    assert rows(db, "SELECT count(*) FROM afd_records") == records_before
     assert cli(registered, "employee", "import", "--employer", CNPJ, str(good), "--responsible-cpf", RESPONSIBLE) == 0
     assert schedule_of("i1") == "mon,wed,fri 08:00-12:00"
     assert schedule_of("i2") is None
@@ -209,11 +199,11 @@ def test_schedules_through_add_update_and_import(
 
 
 def test_employer_update_state_and_city_appends_a_type_2_record(
-    registered: str, clean: Any, capsys: pytest.CaptureFixture[str]
+    registered: str, db: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def type_2() -> int:
         ((count,),) = rows(
-            clean,
+            db,
             "SELECT count(*) FROM afd_records r JOIN establishments s USING (establishment_id)"
             " WHERE s.document = %s AND r.record_type = 2",
             CNPJ,
@@ -227,7 +217,7 @@ def test_employer_update_state_and_city_appends_a_type_2_record(
     shown = json.loads(capsys.readouterr().out)
     assert (shown["state"], shown["city"]) == ("RJ", "Niterói")
     assert type_2() == 2
-    assert rows(clean, "SELECT state, city FROM establishments WHERE document = %s", CNPJ) == [("RJ", "Niterói")]
+    assert rows(db, "SELECT state, city FROM establishments WHERE document = %s", CNPJ) == [("RJ", "Niterói")]
     # A state the calendar does not know, a city without a state: one line, exit 2, nothing written
     for case in (("--state", "XX"), ("--state", "São Paulo")):
         capsys.readouterr()
@@ -242,7 +232,7 @@ def test_employer_update_state_and_city_appends_a_type_2_record(
 
 
 def test_a_company_day_off_is_counted_by_the_timesheet(
-    registered: str, clean: Any, worker: Callable[..., Any], capsys: pytest.CaptureFixture[str]
+    registered: str, db: Any, worker: Callable[..., Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given e1 working Wednesday 2026-03-04 08:00-12:00, when that day becomes a company day off
     seal(worker, *day_punches(KEY, "e1", "2026-03-04", ("08:00:00", "in"), ("12:00:00", "out")))
@@ -273,11 +263,11 @@ def test_a_company_day_off_is_counted_by_the_timesheet(
 
 
 def test_punch_add_includes_a_forgotten_punch_with_its_reason(
-    registered: str, clean: Any, worker: Callable[..., Any], capsys: pytest.CaptureFixture[str]
+    registered: str, db: Any, worker: Callable[..., Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given Monday without its 17:00 exit
     seal(worker, *day_punches(KEY, "e1", MONDAY, *FULL_DAY[:3]))
-    before = record_snapshot(clean)
+    before = record_snapshot(db)
     monday = day_of(timesheet_json(registered, capsys, "--employee", "e1"), MONDAY)
     assert monday["flags"] == ["missing_punch"] and monday["worked_minutes"] == 240
     # When the manager includes it
@@ -299,20 +289,20 @@ def test_punch_add_includes_a_forgotten_punch_with_its_reason(
     ]
     assert monday["marks"][-1]["punch_id"] == included["punch_id"]
     # And the record is as it was: no punch row, no AFD record added or changed
-    assert record_snapshot(clean) == before
-    ((who, why),) = rows(clean, "SELECT responsible_cpf, reason FROM punch_treatments")
+    assert record_snapshot(db) == before
+    ((who, why),) = rows(db, "SELECT responsible_cpf, reason FROM punch_treatments")
     assert (who, why) == (RESPONSIBLE, "Esqueceu de registrar a saída")
 
 
 def test_punch_disregard_takes_a_punch_out_of_the_worked_minutes(
-    registered: str, clean: Any, worker: Callable[..., Any], capsys: pytest.CaptureFixture[str]
+    registered: str, db: Any, worker: Callable[..., Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     # Given Tuesday's journey and a stray pair 18:00-19:00 (an hour too many)
     *_, stray_in, stray_out = seal(
         worker, *day_punches(KEY, "e1", TUESDAY, *FULL_DAY, ("18:00:00", "in"), ("19:00:00", "out"))
     )
     assert day_of(timesheet_json(registered, capsys, "--employee", "e1"), TUESDAY)["worked_minutes"] == 540
-    before = record_snapshot(clean)
+    before = record_snapshot(db)
     # When the stray exit is disregarded, the open 18:00 is flagged; with the entry, the day is whole again
     assert cli(registered, "punch", "disregard", stray_out, "--employer", CNPJ, "--reason", "Marcação indevida",
                "--responsible-cpf", RESPONSIBLE) == 0  # fmt: skip
@@ -327,11 +317,11 @@ def test_punch_disregard_takes_a_punch_out_of_the_worked_minutes(
     shown = [(m["time"], m["disregarded"], m["reason"]) for m in tuesday["marks"]]
     assert shown[-2:] == [("18:00", True, "Marcação indevida"), ("19:00", True, "Marcação indevida")]
     # The originals and their seals never change
-    assert record_snapshot(clean) == before
+    assert record_snapshot(db) == before
     assert main(["verify", "--database-url", registered]) == 0
 
 
-def test_an_included_punch_can_be_disregarded(registered: str, clean: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_an_included_punch_can_be_disregarded(registered: str, db: Any, capsys: pytest.CaptureFixture[str]) -> None:
     capsys.readouterr()
     assert cli(registered, "punch", "add", "--employer", CNPJ, "--employee", "e2", "--at", f"{MONDAY}T08:00-03:00",
                "--kind", "in", "--reason", "Esquecimento", "--responsible-cpf", RESPONSIBLE, "--json") == 0  # fmt: skip
@@ -343,10 +333,10 @@ def test_an_included_punch_can_be_disregarded(registered: str, clean: Any, capsy
     assert mark["reason"] == "inclusão: Esquecimento; desconsideração: Incluída por engano"
 
 
-def test_treatments_are_append_only(registered: str, clean: Any, capsys: pytest.CaptureFixture[str]) -> None:
+def test_treatments_are_append_only(registered: str, db: Any, capsys: pytest.CaptureFixture[str]) -> None:
     assert cli(registered, "punch", "add", "--employer", CNPJ, "--employee", "e1", "--at", f"{MONDAY}T08:00",
                "--kind", "in", "--reason", "Esquecimento", "--responsible-cpf", RESPONSIBLE) == 0  # fmt: skip
-    with clean.cursor() as cur:
+    with db.cursor() as cur:
         for statement in (
             "UPDATE punch_treatments SET reason = 'outro'",
             "DELETE FROM punch_treatments",
@@ -354,7 +344,7 @@ def test_treatments_are_append_only(registered: str, clean: Any, capsys: pytest.
         ):
             with pytest.raises(psycopg2.errors.InsufficientPrivilege):
                 cur.execute(statement)
-    assert rows(clean, "SELECT reason FROM punch_treatments") == [("Esquecimento",)]
+    assert rows(db, "SELECT reason FROM punch_treatments") == [("Esquecimento",)]
     # The worker's role has nothing to do with treatments; the reader's may read them
     for role, statement in (
         ("ponto_worker", "SELECT count(*) FROM punch_treatments"),
@@ -376,13 +366,13 @@ def test_treatments_are_append_only(registered: str, clean: Any, capsys: pytest.
 
 
 def test_treatment_errors_are_one_line_and_write_nothing(
-    registered: str, clean: Any, worker: Callable[..., Any], capsys: pytest.CaptureFixture[str]
+    registered: str, db: Any, worker: Callable[..., Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     (mine,) = seal(worker, punch(KEY, "e1", f"{MONDAY}T08:00:00-03:00", "in"))
     (theirs,) = seal(worker, punch(OTHER_KEY, "e1", f"{MONDAY}T08:00:00-03:00", "in"))
     (unsealed,) = seal(worker, punch(KEY, "nobody", f"{MONDAY}T08:00:00-03:00", "in"))
     assert cli(registered, "punch", "disregard", mine, "--reason", "Duplicada", "--responsible-cpf", RESPONSIBLE) == 0
-    before = rows(clean, "SELECT count(*) FROM punch_treatments")
+    before = rows(db, "SELECT count(*) FROM punch_treatments")
     add = ("punch", "add", "--employer", CNPJ, "--employee", "e1", "--kind", "out")
     cases = [
         ((*add, "--at", f"{MONDAY}T17:00", "--reason", "   "), "--reason"),
@@ -406,7 +396,7 @@ def test_treatment_errors_are_one_line_and_write_nothing(
     with pytest.raises(SystemExit) as exited:
         cli(registered, *add, "--at", f"{MONDAY}T17:00", "--responsible-cpf", RESPONSIBLE)
     assert exited.value.code == 2
-    assert rows(clean, "SELECT count(*) FROM punch_treatments") == before
+    assert rows(db, "SELECT count(*) FROM punch_treatments") == before
 
 
 # --- the espelho ----------------------------------------------------------------------------------
@@ -519,12 +509,12 @@ def test_timesheet_input_errors(month_of_punches: str, capsys: pytest.CaptureFix
 
 
 def test_the_aej_with_treatments_reads_back_and_its_signature_verifies(
-    month_of_punches: str, clean: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    month_of_punches: str, db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
     # Given e1's Monday (4 originals), e2's Tuesday with its 12:00 disregarded and a 12:01 included instead
     (e2_noon,) = [
-        p for (p,) in rows(clean, "SELECT punch_id FROM punches WHERE employee_id = 'e2' AND kind = 'break_start'")
+        p for (p,) in rows(db, "SELECT punch_id FROM punches WHERE employee_id = 'e2' AND kind = 'break_start'")
     ]
     assert cli(month_of_punches, "punch", "disregard", e2_noon, "--employer", CNPJ, "--reason", "Relógio adiantado",
                "--responsible-cpf", RESPONSIBLE) == 0  # fmt: skip

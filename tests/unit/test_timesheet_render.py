@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from ponto.record import documents
 from ponto.timesheet import render
 
 SAO_PAULO = ZoneInfo("America/Sao_Paulo")
@@ -120,9 +121,9 @@ def full_month(employee_id: str, cpf: str, name: str) -> dict[str, Any]:
 def test_values() -> None:
     assert render.hm(0) == "0:00" and render.hm(485) == "8:05" and render.hm(10560) == "176:00"
     assert render.hm(-5) == "-0:05"
-    assert render.format_cnpj(CNPJ) == "11.222.333/0001-81"
-    assert render.format_cpf(CPF_ANA) == "012.345.678-90"
-    assert render.format_cpf("123") == "123"
+    assert documents.format_cnpj(CNPJ) == "11.222.333/0001-81"
+    assert documents.format_cpf(CPF_ANA) == "012.345.678-90"
+    assert documents.format_cpf("123") == "123"
 
 
 def test_day_view_shows_originals_beside_treated_marks() -> None:
