@@ -16,6 +16,7 @@ import base64
 import concurrent.futures
 import re
 import threading
+import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -71,14 +72,8 @@ def match(routes: list[ReadRoute], path: str) -> tuple[ReadRoute, dict[str, str]
     for route in routes:
         found = route.pattern.match(path)
         if found:
-            return route, {name: _unquote(value) for name, value in found.groupdict().items()}
+            return route, {name: urllib.parse.unquote(value) for name, value in found.groupdict().items()}
     return None
-
-
-def _unquote(value: str) -> str:
-    from urllib.parse import unquote
-
-    return unquote(value)
 
 
 def proxy_event(

@@ -22,7 +22,7 @@ import psycopg2
 from ponto.contract import load_contract
 from ponto.errors import ConfigError, InvalidPunchError, StoreError
 from ponto.punch import parse_timestamp
-from ponto.receipts.document import Receipt, receipt
+from ponto.receipts.document import receipt
 from ponto.store import receipts as store
 
 if TYPE_CHECKING:  # the PDF side (fpdf2, pyHanko) is imported when a PDF is asked for: a layer on AWS
@@ -88,6 +88,7 @@ class ReceiptService:
         the cold start of an environment that serves only JSON."""
         self._connect, self._inpi, self._make_signer, self._clock = connect, inpi, signer, clock
         self._signer: PdfSigner | None = None
+        self._establishments: dict[tuple[str, str], int] = {}
         self._conn: psycopg2.extensions.connection | None = None
 
     def answer(
@@ -148,19 +149,29 @@ class ReceiptService:
             since = self._since(query.get("since"))
             if since is None:
                 return _message(400, "since must be an RFC 3339 date-time with its offset")
-            found = [
-                receipt(sealed, self._inpi) for sealed in store.sealed_since(cur, establishment_id, employee_id, since)
-            ]
-            return _json(200, {"employee_id": employee_id, "since": since.isoformat(), "receipts": _listed(found)})
+            found = store.sealed_since(cur, establishment_id, employee_id, since)
+            listed = [receipt(sealed, self._inpi).as_json() for sealed in found]
+            return _json(200, {"employee_id": employee_id, "since": since.isoformat(), "receipts": listed})
 
     def _establishment(self, cur: store.Cursor, caller: Caller, *, personal: bool) -> int | None:
+        """The caller's establishment. Kept by the warm environment once found: a device never moves to
+        another establishment, nor an establishment to another document (one query less a read, in a burst).
+        What is not found is asked again: the device or establishment may be registered since."""
+        find: Callable[[store.Cursor, str], int | None]
         if personal:
             if caller.employer_document is None or caller.employee_id is None:
                 return None
-            return store.establishment_by_document(cur, caller.employer_document)
-        if caller.api_key_id is None:
-            return None
-        return store.establishment_of_key(cur, caller.api_key_id)
+            key, find = ("document", caller.employer_document), store.establishment_by_document
+        else:
+            if caller.api_key_id is None:
+                return None
+            key, find = ("key", caller.api_key_id), store.establishment_of_key
+        found = self._establishments.get(key)
+        if found is None:
+            found = find(cur, key[1])
+            if found is not None:
+                self._establishments[key] = found
+        return found
 
     def _since(self, text: str | None) -> datetime | None:
         """The window's start: `since` (the contract's punched_at pattern), never older than 48 hours;
@@ -188,10 +199,6 @@ class ReceiptService:
                 self._conn.close()
             finally:
                 self._conn = None
-
-
-def _listed(found: list[Receipt]) -> list[dict[str, Any]]:
-    return [item.as_json() for item in found]
 
 
 def _wants_pdf(accept: str | None) -> bool:
